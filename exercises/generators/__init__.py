@@ -1,0 +1,1 @@
+"""One module per exercise kind; each defines ``KIND`` (see :mod:`exercises.registry`)."""

@@ -1,0 +1,1 @@
+"""One module per group of `grade` subcommands, imported only when that subcommand runs."""
