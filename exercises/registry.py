@@ -11,8 +11,8 @@ A kind is a small module in :mod:`exercises.generators` that defines a :class:`K
 
 Random mode draws, merges the given parameters over the draw, and redraws until the instance is
 non-degenerate and every misconception's answer differs from the key.  Fixed mode (every
-parameter without a Keras default given; the defaults fill the rest) uses the parameters as they are and drops misconceptions that coincide with the
-key, since they cannot be told apart there.
+parameter without a Keras default given; the defaults fill the rest) uses the parameters as
+they are and drops misconceptions that coincide with the key, since they cannot be told apart.
 """
 
 from __future__ import annotations

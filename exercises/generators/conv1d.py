@@ -68,7 +68,8 @@ def solve(p: dict[str, Any]) -> Solved:
             {
                 "step": "formula",
                 "text": (
-                    f"padding='same': out = ceil(n / s) = ceil({n} / {s}) = {len(y)}; total padding "
+                    f"padding='same': out = ceil(n / s) = ceil({n} / {s}) = {len(y)}; "
+                    "total padding "
                     f"max((out - 1)·s + k - n, 0) = {total}: {before} zero(s) before, {after} after"
                 ),
             }
