@@ -66,6 +66,12 @@ class Kind:
     degenerate: Callable[[dict[str, Any], Solved], str | None] | None = None
     #: Parameters with a Keras default (e.g. strides=1, padding="valid"): fixed mode fills them.
     defaults: dict[str, Any] = field(default_factory=dict)
+    #: Follow-through marking of chained parts: part id -> f(params, student_answers) giving the
+    #: value that part should have if computed from the student's own earlier answers (parsed,
+    #: by part id), or None when they do not allow it. Answer checking credits a match.
+    follow_through: dict[str, Callable[[dict[str, Any], dict[str, Any]], Any]] = field(
+        default_factory=dict
+    )
 
 
 _KINDS: dict[str, Kind] = {}

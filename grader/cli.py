@@ -18,6 +18,9 @@ from exercises.errors import ConvgradeError
 COMMANDS: dict[str, str] = {
     "kinds": "grader.commands.generate:kinds",
     "generate": "grader.commands.generate:generate",
+    "check": "grader.commands.check:check",
+    "check-all": "grader.commands.check:check_all",
+    "practice": "grader.commands.practice:practice",
 }
 
 

@@ -1,0 +1,257 @@
+"""Read answer keys (``key.json``) and students' answer sheets (TOML or JSON), and mark a sheet.
+
+The formats are documented in the README ("Checking answers"). Every problem with a file is an
+:class:`AnswerFileError` naming the file and, where it can, the line and the question id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from .checking import QuestionResult, StudentResult, check_exercise
+from .errors import ConvgradeError
+from .model import Exercise
+
+
+class AnswerFileError(ConvgradeError):
+    """A key or answer file that cannot be used as it is."""
+
+
+@dataclass
+class Question:
+    id: str
+    kind: str
+    title: str = ""
+    section: str = ""
+    points: float | None = None
+    part_points: dict[str, float] | None = None
+
+
+@dataclass
+class Key:
+    """An answer key: the questions, each student's exercises and/or the shared variants."""
+
+    path: str
+    title: str
+    set_id: str
+    questions: list[Question]
+    students: dict[str, dict[str, Any]]
+    variants: dict[str, list[Exercise]]
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def exercise(self, student: str | None, qid: str, variant: int | None) -> Exercise:
+        """The exercise a student answered: their personal one, else the variant they name."""
+        if student is not None and student in self.students:
+            exercises = self.students[student]["exercises"]
+            if qid in exercises:
+                return exercises[qid]
+        variants = self.variants.get(qid) or []
+        if not variants:
+            raise AnswerFileError(f"{self.path}: no exercise for question {qid!r}")
+        if variant is None:
+            if len(variants) == 1:
+                return variants[0]
+            raise AnswerFileError(
+                f"question {qid}: no 'variant' given (the key has {len(variants)} variants, "
+                f"0 to {len(variants) - 1})"
+            )
+        if not 0 <= variant < len(variants):
+            raise AnswerFileError(
+                f"question {qid}: variant {variant} does not exist (0 to {len(variants) - 1})"
+            )
+        return variants[variant]
+
+
+@dataclass
+class AnswerSheet:
+    """One student's answers: question id -> part id -> value as written."""
+
+    path: str
+    student: str | None
+    set_id: str | None
+    answers: dict[str, dict[str, Any]]
+    variants: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def where(self, qid: str) -> str:
+        line = self.lines.get(qid)
+        return f"{self.path} line {line}" if line else self.path
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnswerFileError(f"{path}: cannot read: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnswerFileError(
+            f"{path} line {exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+        ) from None
+
+
+def load_key(path: str | Path) -> Key:
+    """Read a ``key.json`` written by ``grade build`` (format ``convgrade-key``, version 1)."""
+    path = Path(path)
+    d = _read_json(path)
+    if not isinstance(d, dict) or d.get("format") != "convgrade-key":
+        raise AnswerFileError(f"{path}: not a convgrade key (expected format 'convgrade-key')")
+    if d.get("format_version", 1) != 1:
+        raise AnswerFileError(f"{path}: key format version {d.get('format_version')} is not 1")
+    try:
+        questions = [
+            Question(
+                id=str(q["id"]),
+                kind=q["kind"],
+                title=q.get("title", ""),
+                section=q.get("section", ""),
+                points=q.get("points"),
+                part_points=q.get("part_points"),
+            )
+            for q in d["questions"]
+        ]
+        students = {
+            str(s["id"]): {
+                **s,
+                "exercises": {
+                    qid: Exercise.from_dict(e) for qid, e in s.get("exercises", {}).items()
+                },
+            }
+            for s in d.get("students", [])
+        }
+        variants = {
+            qid: [Exercise.from_dict(e) for e in lst]
+            for qid, lst in (d.get("variants") or {}).items()
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnswerFileError(f"{path}: malformed key ({type(exc).__name__}: {exc})") from None
+    return Key(
+        path=str(path),
+        title=d.get("title", ""),
+        set_id=d.get("set_id", ""),
+        questions=questions,
+        students=students,
+        variants=variants,
+    )
+
+
+def _table_lines(text: str) -> dict[str, int]:
+    """Line number of each ``[table]`` header in a TOML file."""
+    out = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"\s*\[\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_\-]+)\s*\]", line)
+        if m:
+            out.setdefault(m.group(1).strip("\"'"), n)
+    return out
+
+
+def load_answers(path: str | Path) -> AnswerSheet:
+    """Read an answer sheet: TOML (``[q1]`` tables) or JSON (``{"answers": {"q1": {...}}}``)."""
+    path = Path(path)
+    lines: dict[str, int] = {}
+    if path.suffix.lower() == ".json":
+        d = _read_json(path)
+        if not isinstance(d, dict) or not isinstance(d.get("answers"), dict):
+            raise AnswerFileError(f'{path}: expected an object with an "answers" object')
+        top = {k: v for k, v in d.items() if k != "answers"}
+        tables = d["answers"]
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AnswerFileError(f"{path}: cannot read: {exc}") from None
+        try:
+            d = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise AnswerFileError(f"{path}: invalid TOML: {exc}") from None
+        lines = _table_lines(text)
+        top = {k: v for k, v in d.items() if not isinstance(v, dict)}
+        tables = {k: v for k, v in d.items() if isinstance(v, dict)}
+    unknown = sorted(set(top) - {"student", "set"})
+    if unknown:
+        raise AnswerFileError(
+            f"{path}: unknown top-level entry {unknown[0]!r} (expected student, set and one "
+            "table per question)"
+        )
+    answers: dict[str, dict[str, Any]] = {}
+    variants: dict[str, int] = {}
+    for qid, table in tables.items():
+        if not isinstance(table, dict):
+            raise AnswerFileError(f"{path}: answers for {qid!r} must be a table of parts")
+        table = dict(table)
+        if "variant" in table:
+            v = table.pop("variant")
+            if isinstance(v, bool) or not isinstance(v, int):
+                where = f"{path} line {lines[qid]}" if qid in lines else str(path)
+                raise AnswerFileError(f"{where}: question {qid}: variant must be an integer")
+            variants[qid] = v
+        answers[str(qid)] = table
+    student = top.get("student")
+    return AnswerSheet(
+        path=str(path),
+        student=None if student in (None, "") else str(student),
+        set_id=top.get("set") or None,
+        answers=answers,
+        variants=variants,
+        lines=lines,
+    )
+
+
+def check_sheet(key: Key, sheet: AnswerSheet, student: str | None = None) -> StudentResult:
+    """Mark every question of ``key`` for one sheet (``student`` overrides the sheet's own id).
+
+    Unanswered questions score 0; a question id the key does not have, a student the key does
+    not list, or a sheet for another set raise :class:`AnswerFileError`.
+    """
+    sid = student or sheet.student
+    if key.students:
+        if sid is None:
+            raise AnswerFileError(f"{sheet.path}: no student id (add student = '...' or --student)")
+        if sid not in key.students:
+            raise AnswerFileError(f"{sheet.path}: student {sid!r} is not in the key {key.path}")
+    if sheet.set_id and key.set_id and sheet.set_id != key.set_id:
+        raise AnswerFileError(
+            f"{sheet.path}: answers are for set {sheet.set_id!r}, the key is for {key.set_id!r}"
+        )
+    known = [q.id for q in key.questions]
+    for qid in sheet.answers:
+        if qid not in known:
+            have = ", ".join(known)
+            raise AnswerFileError(
+                f"{sheet.where(qid)}: unknown question {qid!r} (the key has {have})"
+            )
+    results: list[QuestionResult] = []
+    for q in key.questions:
+        ex = key.exercise(sid, q.id, sheet.variants.get(q.id))
+        try:
+            results.append(
+                check_exercise(
+                    ex,
+                    sheet.answers.get(q.id, {}),
+                    points=q.points,
+                    split=q.part_points,
+                    question_id=q.id,
+                    title=q.title,
+                )
+            )
+        except ConvgradeError as exc:
+            raise AnswerFileError(f"{sheet.where(q.id)}: {exc}") from None
+    name = key.students.get(sid, {}).get("name", "") if sid else ""
+    return StudentResult(
+        student=sid or "", name=name, set_id=key.set_id, title=key.title, questions=results
+    )

@@ -1,0 +1,417 @@
+"""Read answers the way students write them, typed by the part's answer type.
+
+Native values (TOML/JSON numbers and arrays) pass through a type check; strings are parsed:
+
+>>> from exercises.model import Part
+>>> parse(Part("o", "Output", "matrix", [[0]]), "1 2\\n3 4")
+[[1, 2], [3, 4]]
+>>> parse(Part("o", "Output", "matrix", [[0]]), "1, 2; 3, 4")
+[[1, 2], [3, 4]]
+>>> parse(Part("s", "Shape", "shape", [1]), "4×4")
+[4, 4]
+>>> parse(Part("n", "Mean", "number", 0.0), "5/2")
+2.5
+
+An answer that cannot be read raises :class:`AnswerError`, whose message says what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from fractions import Fraction
+from typing import Any
+
+from .errors import ConvgradeError
+from .model import Part
+
+#: What each type looks like when written by hand (used in messages and answer sheets).
+HOW_TO_WRITE = {
+    "integer": "a whole number, e.g. 12",
+    "number": "a number, e.g. 2.5 or 5/2",
+    "shape": "a shape, e.g. 4x4, (4, 4) or [4, 4]",
+    "shapes": "one shape per layer, e.g. (None, 26, 26, 8), (None, 13, 13, 8)",
+    "vector": "a list of numbers, e.g. [1, 2, 3] or 1 2 3",
+    "integers": "a list of whole numbers, e.g. [1, 0, 2]",
+    "matrix": "a matrix, e.g. [[1, 2], [3, 4]] or one row per line",
+    "tensor": "height x width x channels nested lists, or one matrix per channel separated by "
+    "a blank line",
+    "tokens": "a list of words, e.g. ['the', 'cat'] or the cat",
+    "choice": "one of the listed choices",
+}
+
+_NONE_WORDS = {"none", "null", "?", "batch", "-"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_FRACTION = re.compile(r"^[+-]?\d+\s*/\s*[+-]?\d+$")
+
+
+class AnswerError(ConvgradeError, ValueError):
+    """An answer that cannot be read as its part's type."""
+
+
+def is_blank(raw: Any) -> bool:
+    """Not answered: ``None``, an empty or whitespace-only string, or an empty list."""
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    return isinstance(raw, list | tuple) and len(raw) == 0
+
+
+def parse(part: Part, raw: Any) -> Any:
+    """``raw`` (a native value or a string as written) as a plain value of ``part.type``."""
+    reader = _READERS[part.type]
+    try:
+        return reader(raw, part)
+    except AnswerError as exc:
+        raise AnswerError(f"expected {HOW_TO_WRITE[part.type]}; {exc}") from None
+
+
+def _fail(raw: Any, why: str = "") -> AnswerError:
+    text = raw if isinstance(raw, str) else repr(raw)
+    text = " / ".join(" ".join(line.split()) for line in str(text).strip().splitlines())
+    if len(text) > 50:
+        text = text[:47] + "..."
+    return AnswerError(f"could not read {text!r}" + (f" ({why})" if why else ""))
+
+
+def _clean(text: str) -> str:
+    return (
+        text.replace("\u2212", "-")  # unicode minus
+        .replace("\u00d7", "x")  # multiplication sign
+        .replace("\u2013", "-")
+        .replace("\u2009", " ")
+        .strip()
+    )
+
+
+# --- scalars --------------------------------------------------------------------------------
+
+
+def number(raw: Any) -> int | float:
+    """A number from a native value or text: ``3``, ``-2.5``, ``1e-3``, ``5/2``."""
+    if isinstance(raw, bool):
+        raise _fail(raw, "true/false is not a number")
+    if isinstance(raw, numbers.Integral):
+        return int(raw)
+    if isinstance(raw, numbers.Real):
+        if not math.isfinite(raw):
+            raise _fail(raw, "not a finite number")
+        return float(raw)
+    if isinstance(raw, str):
+        text = _clean(raw)
+        if _NUMBER.match(text):
+            if re.fullmatch(r"[+-]?\d+", text):
+                return int(text)
+            return float(text)
+        if _FRACTION.match(text):
+            num, den = (int(t) for t in text.split("/"))
+            if den == 0:
+                raise _fail(raw, "division by zero")
+            value = Fraction(num, den)
+            return int(value) if value.denominator == 1 else float(value)
+    raise _fail(raw)
+
+
+def _integer(raw: Any, part: Part | None = None) -> int:
+    value = number(raw)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _fail(raw, "not a whole number")
+        return int(value)
+    return value
+
+
+def _number(raw: Any, part: Part | None = None) -> int | float:
+    return number(raw)
+
+
+def _choice(raw: Any, part: Part) -> Any:
+    choices = part.choices or []
+    if raw in choices and not isinstance(raw, bool):
+        return raw
+    text = _clean(str(raw)).strip("'\"").strip()
+    for c in choices:
+        if _clean(str(c)).lower() == text.lower():
+            return c
+    for c in choices:  # numeric choices written differently ("2.0" for 2)
+        try:
+            if isinstance(c, numbers.Number) and number(text) == c:
+                return c
+        except AnswerError:
+            break
+    letter = text.strip("()").lower()
+    if len(letter) == 1 and "a" <= letter < chr(ord("a") + len(choices)):
+        return choices[ord(letter) - ord("a")]
+    if not choices:
+        return raw if not isinstance(raw, str) else text
+    raise _fail(raw, "not one of " + ", ".join(repr(c) for c in choices))
+
+
+# --- nested lists ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""\s*(?:([\[\](){};,])|('[^']*'|"[^"]*")|([^\s\[\](){};,'"]+))""")
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    """(kind, text) tokens: ``punct`` brackets and separators, ``str`` quoted, ``word`` else."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise _fail(text, f"unexpected character {text[pos]!r}")
+        if m.group(1):
+            out.append(("punct", m.group(1)))
+        elif m.group(2):
+            out.append(("str", m.group(2)[1:-1]))
+        elif m.group(3):
+            out.append(("word", m.group(3)))
+        pos = m.end()
+    return out
+
+
+_OPEN = {"[": "]", "(": ")", "{": "}"}
+
+
+def _scalar(kind: str, word: str, strings: bool) -> Any:
+    if kind == "str":
+        return word
+    if word.lower() in _NONE_WORDS and not strings:
+        return None
+    if strings:
+        return word
+    return number(word)
+
+
+def _bracketed(text: str, strings: bool) -> list:
+    """Bracket notation: ``[[1, 2], [3, 4]]``, ``[1 2; 3 4]``, ``(4, 4)``, ``[1, 2] [3, 4]``."""
+    tokens = _tokenize(text)
+    pos = 0
+
+    def seq(close: str | None) -> list:
+        nonlocal pos
+        rows: list[list] = [[]]
+        while pos < len(tokens):
+            kind, tok = tokens[pos]
+            pos += 1
+            if kind == "punct" and tok in _OPEN:
+                rows[-1].append(seq(_OPEN[tok]))
+            elif kind == "punct" and tok in ")]}":
+                if tok != close:
+                    raise _fail(text, f"unbalanced {tok!r}")
+                break
+            elif kind == "punct" and tok == ";":
+                rows.append([])
+            elif kind == "punct" and tok == ",":
+                continue
+            else:
+                rows[-1].append(_scalar(kind, tok, strings))
+        else:
+            if close is not None:
+                raise _fail(text, f"missing {close!r}")
+        if len(rows) > 1:
+            rows = [r for r in rows if r] or [[]]
+        return rows if len(rows) > 1 else rows[0]
+
+    items = seq(None)
+    if len(items) == 1 and isinstance(items[0], list):
+        return items[0]
+    return items
+
+
+def _rows(text: str, strings: bool = False) -> list[list]:
+    """Bracket-free rows: one per line (or separated by ``;``), cells by commas or spaces."""
+    rows = []
+    for line in re.split(r"[\n;]", text):
+        line = line.strip().strip("|").strip()
+        if not line:
+            continue
+        cells = [c for c in re.split(r"[,\s]+", line) if c]
+        rows.append([_scalar("word", c, strings) for c in cells])
+    return rows
+
+
+def nested(raw: Any, *, strings: bool = False) -> Any:
+    """A nested list from a native list or text (bracket notation or rows on lines)."""
+    if isinstance(raw, list | tuple):
+        return [nested(v, strings=strings) if isinstance(v, list | tuple) else v for v in raw]
+    if not isinstance(raw, str):
+        return raw
+    text = _clean(raw)
+    if re.search(r"[\[\](){}]", text):
+        return _bracketed(text, strings)
+    rows = _rows(text, strings)
+    if not rows:
+        raise _fail(raw, "nothing to read")
+    return rows
+
+
+def _flat(value: Any) -> list:
+    """A list of scalars from a row, a single-row matrix or one value per line."""
+    if not isinstance(value, list):
+        return [value]
+    if all(isinstance(v, list) for v in value):
+        if len(value) == 1:
+            return _flat(value[0])
+        if all(len(v) == 1 and not isinstance(v[0], list) for v in value):
+            return [v[0] for v in value]
+    return value
+
+
+def _numbers(values: list, raw: Any, ints: bool = False) -> list:
+    out = []
+    for v in values:
+        if isinstance(v, list):
+            raise _fail(raw, "expected a flat list, found a nested list")
+        if v is None:
+            raise _fail(raw, "found an empty entry")
+        out.append(_integer(v) if ints else number(v))
+    return out
+
+
+def _vector(raw: Any, part: Part | None = None) -> list:
+    if not isinstance(raw, list | tuple | str):
+        return _numbers([raw], raw)
+    return _numbers(_flat(nested(raw)), raw)
+
+
+def _integers(raw: Any, part: Part | None = None) -> list:
+    if not isinstance(raw, list | tuple | str):
+        return _numbers([raw], raw, ints=True)
+    return _numbers(_flat(nested(raw)), raw, ints=True)
+
+
+def _matrix(raw: Any, part: Part | None = None) -> list:
+    value = nested(raw)
+    if not isinstance(value, list):
+        value = [[value]]
+    if value and not any(isinstance(v, list) for v in value):
+        value = [value]  # a single row
+    if not all(isinstance(r, list) for r in value):
+        raise _fail(raw, "mixes rows and single numbers")
+    rows = [_numbers(r, raw) for r in value]
+    lengths = sorted({len(r) for r in rows})
+    if len(lengths) > 1:
+        raise _fail(raw, "rows have different lengths: " + ", ".join(map(str, lengths)))
+    return rows
+
+
+def _tensor(raw: Any, part: Part | None = None) -> list:
+    if isinstance(raw, str) and not re.search(r"[\[\](){}]", raw):
+        blocks = re.split(r"\n\s*(?:\n|channel\s*\d+\s*:?\s*\n)\s*", "\n" + _clean(raw) + "\n")
+        mats = [_matrix(b) for b in blocks if b.strip()]
+        if len({(len(m), len(m[0])) for m in mats}) != 1:
+            raise _fail(raw, "the channel matrices differ in size")
+        return [
+            [[m[i][j] for m in mats] for j in range(len(mats[0][0]))] for i in range(len(mats[0]))
+        ]
+    value = nested(raw)
+
+    def check(v: Any, depth: int) -> Any:
+        if depth == 0:
+            if isinstance(v, list):
+                raise _fail(raw, "nested too deeply")
+            return number(v)
+        if not isinstance(v, list):
+            raise _fail(raw, "expected height x width x channels nested lists")
+        return [check(x, depth - 1) for x in v]
+
+    out = check(value, 3)
+    dims = {(len(r), tuple(len(c) for c in r)) for r in out}
+    if len(dims) > 1 or len({n for _, cs in dims for n in cs}) > 1:
+        raise _fail(raw, "ragged nested lists")
+    return out
+
+
+def _shape(raw: Any, part: Part | None = None) -> list:
+    if isinstance(raw, str):
+        text = _clean(raw)
+        if re.fullmatch(r"\s*\d+(\s*x\s*\d+)+\s*", text, flags=re.I):
+            return [int(t) for t in re.split(r"\s*x\s*", text.strip(), flags=re.I)]
+        value = _flat(nested(text))
+    elif isinstance(raw, list | tuple):
+        value = list(raw)
+    else:
+        value = [raw]
+    out = []
+    for v in value:
+        if v is None or isinstance(v, list):
+            raise _fail(raw, "a shape here is a list of positive whole numbers")
+        out.append(_integer(v))
+    return out
+
+
+def _one_shape(v: Any, raw: Any) -> list:
+    if isinstance(v, str):
+        v = _shape(v) if "x" in v.lower() else [v]
+    if not isinstance(v, list):
+        v = [v]
+    out = []
+    for d in v:
+        if d is None or (isinstance(d, str) and d.lower() in _NONE_WORDS):
+            out.append(None)
+        elif isinstance(d, list):
+            raise _fail(raw, "a shape inside a shape")
+        else:
+            out.append(_integer(d))
+    return out
+
+
+def _shapes(raw: Any, part: Part | None = None) -> list:
+    if isinstance(raw, str):
+        text = _clean(raw)
+        if not re.search(r"[\[\](){}]", text):
+            # one shape per line (or ';'), written 26x26x8 or "None 26 26 8"
+            lines = [ln.strip() for ln in re.split(r"[\n;]", text) if ln.strip()]
+            return [
+                _one_shape(
+                    ln
+                    if re.fullmatch(r"\d+(\s*x\s*\d+)*", ln, flags=re.I)
+                    else [_scalar("word", c, False) for c in re.split(r"[,\s]+", ln) if c],
+                    raw,
+                )
+                for ln in lines
+            ]
+        value = nested(text)
+    else:
+        value = raw
+    if not isinstance(value, list) or not value:
+        raise _fail(raw)
+    if not any(isinstance(v, list) for v in value):
+        value = [value]  # a single shape
+    return [_one_shape(v, raw) for v in value]
+
+
+def _tokens(raw: Any, part: Part | None = None) -> list:
+    if isinstance(raw, list | tuple):
+        if not all(isinstance(t, str) for t in raw):
+            raise _fail(raw, "expected words (strings)")
+        return list(raw)
+    if not isinstance(raw, str):
+        raise _fail(raw)
+    text = raw.strip()
+    if text[:1] in "[(" and text[-1:] in "])":
+        value = _flat(_bracketed(_clean(text), strings=True))
+        if not any(isinstance(t, list) for t in value):
+            return [str(t) for t in value]
+        text = text[1:-1]  # unquoted words with brackets, e.g. [the, [UNK]]
+    if "," in text:
+        return [t.strip().strip("'\"") for t in text.split(",") if t.strip()]
+    return [t.strip("'\"") for t in text.split()]
+
+
+_READERS = {
+    "integer": _integer,
+    "number": _number,
+    "shape": _shape,
+    "shapes": _shapes,
+    "vector": _vector,
+    "integers": _integers,
+    "matrix": _matrix,
+    "tensor": _tensor,
+    "tokens": _tokens,
+    "choice": _choice,
+}

@@ -1,0 +1,377 @@
+"""Grade answers against an :class:`~exercises.model.Exercise` and name the mistake behind them.
+
+Every part is scored from 0 to 1: scalars right or wrong (numbers within the part's tolerance),
+vectors, matrices and tensors cell by cell once their shape is right (a wrong shape scores 0 and
+says so), token and shape lists item by item. A wrong part whose answer equals, or mostly equals
+(at least 75 % of the cells, and more of them than the key), the answer a named misconception
+produces is diagnosed with that misconception's title and rule. Kinds with chained parts declare
+``follow_through`` functions (:class:`~exercises.registry.Kind`) that recompute a later part from
+the student's own earlier answers, so one early slip costs once.
+
+>>> import exercises
+>>> ex = exercises.generate("conv1d", params={"input": [0, 1, 2, 3, 4, 5, 6], "kernel": [1, 2]})
+>>> r = check_exercise(ex, {"length": "6", "output": "[1, 4, 7, 10, 13, 16]"})
+>>> r.score, [d.id for d in r.diagnoses]
+(0.5, ['flipped_kernel'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .answers import AnswerError, is_blank, parse
+from .misconceptions import info
+from .model import Exercise, Part
+
+#: A wrong answer "mostly equals" a misconception's when at least this share of cells agree.
+RESEMBLANCE = 0.75
+ARRAY_TYPES = ("vector", "integers", "matrix", "tensor")
+LIST_TYPES = ("tokens", "shapes")
+
+
+@dataclass
+class PartResult:
+    """How one part was marked. ``against`` is ``"key"`` or ``"follow_through"``."""
+
+    id: str
+    label: str
+    type: str
+    status: str  # correct | partial | wrong | missing | unreadable
+    score: float
+    points: float
+    max_points: float
+    message: str
+    given: Any = None
+    expected: Any = None
+    wrong_cells: list[list[int]] = field(default_factory=list)
+    cells: int = 0
+    against: str = "key"
+    follow_through_expected: Any = None
+    diagnoses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Diagnosis:
+    """A misconception named for the parts whose answers it explains."""
+
+    id: str
+    title: str
+    rule: str
+    parts: list[str]
+    complete: bool  # it explains every part the misconception changes
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    kind: str
+    title: str
+    score: float
+    points: float
+    max_points: float
+    parts: list[PartResult]
+    diagnoses: list[Diagnosis]
+    seed: int | None = None
+    difficulty: int | None = None
+
+    @property
+    def summary(self) -> str:
+        right = sum(p.status == "correct" for p in self.parts)
+        n = len(self.parts)
+        return f"{_fmt(self.points)}/{_fmt(self.max_points)} points, {right} of {n} parts right"
+
+
+@dataclass
+class StudentResult:
+    student: str
+    name: str
+    set_id: str
+    title: str
+    questions: list[QuestionResult]
+
+    @property
+    def points(self) -> float:
+        return round(sum(q.points for q in self.questions), 4)
+
+    @property
+    def max_points(self) -> float:
+        return round(sum(q.max_points for q in self.questions), 4)
+
+    @property
+    def score(self) -> float:
+        return self.points / self.max_points if self.max_points else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(points=self.points, max_points=self.max_points, score=round(self.score, 4))
+        for q, qd in zip(self.questions, d["questions"]):
+            qd["summary"] = q.summary
+        return d
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if x == round(x, 2) else f"{x:.2f}"
+
+
+# --- comparison -----------------------------------------------------------------------------
+
+
+def _close(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol + 1e-9 * max(1.0, abs(b))
+
+
+def _scalar_equal(part_type: str, given: Any, expected: Any, tol: float) -> bool:
+    if part_type in ("integer", "number"):
+        try:
+            return _close(float(given), float(expected), tol)
+        except (TypeError, ValueError):
+            return False
+    return given == expected
+
+
+def _array(value: Any) -> np.ndarray | None:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return arr if arr.dtype != object else None
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"{shape[0]} entries"
+    return "×".join(map(str, shape)) if shape else "a single number"
+
+
+@dataclass
+class Comparison:
+    score: float
+    wrong_cells: list[list[int]]
+    cells: int
+    shape_error: str = ""
+
+
+def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comparison:
+    """Score ``given`` against ``expected``: 0..1 with the wrong cells and any shape mismatch."""
+    if part_type in ARRAY_TYPES:
+        g, e = _array(given), _array(expected)
+        if g is None or e is None:
+            return Comparison(0.0, [], 0, "not a rectangular array of numbers")
+        if g.shape != e.shape:
+            why = f"wrong shape: expected {_dims(e.shape)}, got {_dims(g.shape)}"
+            return Comparison(0.0, [], int(e.size), why)
+        ok = np.abs(g - e) <= tol + 1e-9 * np.maximum(1.0, np.abs(e))
+        wrong = np.argwhere(~ok).tolist()
+        return Comparison(float(ok.mean()) if ok.size else 1.0, wrong, int(ok.size))
+    if part_type in LIST_TYPES:
+        unit = "tokens" if part_type == "tokens" else "shapes"
+        if not isinstance(given, list) or len(given) != len(expected):
+            n = len(given) if isinstance(given, list) else 1
+            return Comparison(0.0, [], len(expected), f"expected {len(expected)} {unit}, got {n}")
+        wrong = [[i] for i, (g, e) in enumerate(zip(given, expected)) if g != e]
+        n = len(expected)
+        return Comparison(1 - len(wrong) / n if n else 1.0, wrong, n)
+    if part_type == "shape":
+        ok = list(given) == list(expected) if isinstance(given, list) else False
+        return Comparison(float(ok), [] if ok else [[0]], 1)
+    ok = _scalar_equal(part_type, given, expected, tol)
+    return Comparison(float(ok), [] if ok else [[0]], 1)
+
+
+def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
+    """Whether ``given`` equals, or mostly equals and is nearer to, a misconception's ``wrong``."""
+    to_wrong = compare(part_type, given, wrong, tol)
+    if to_wrong.shape_error:
+        return False
+    if to_wrong.score >= 1.0:
+        return True
+    if part_type not in ARRAY_TYPES + LIST_TYPES or to_wrong.score < RESEMBLANCE:
+        return False
+    to_key = compare(part_type, given, key, tol)
+    return to_key.shape_error != "" or to_wrong.score > to_key.score
+
+
+def where_wrong(part_type: str, c: Comparison, limit: int = 8) -> str:
+    """The wrong cells as a student reads them (1-based): ``entries 2, 5`` or ``(1, 2), (3, 1)
+    (row, column)``."""
+    cells = c.wrong_cells[:limit]
+    more = f" and {len(c.wrong_cells) - limit} more" if len(c.wrong_cells) > limit else ""
+    if part_type in ("matrix", "tensor"):
+        axes = "(row, column)" if part_type == "matrix" else "(row, column, channel)"
+        shown = ", ".join(
+            "(" + ", ".join(str(v + 1) for v in i[:2]) + "".join(f", {v}" for v in i[2:]) + ")"
+            for i in cells
+        )
+        return f"{shown}{more} {axes}"
+    return "entries " + ", ".join(str(i[0] + 1) for i in cells) + more
+
+
+# --- marking --------------------------------------------------------------------------------
+
+
+def part_points(
+    ex: Exercise, points: float, split: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Points per part: ``split`` where given, the rest of ``points`` evenly over the others."""
+    split = dict(split or {})
+    rest = [p.id for p in ex.parts if p.id not in split]
+    left = max(points - sum(split.values()), 0.0)
+    for pid in rest:
+        split[pid] = left / len(rest)
+    return {p.id: float(split[p.id]) for p in ex.parts}
+
+
+def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any]:
+    """Mark one part against the key; returns the result and the parsed value (or None)."""
+    base = dict(id=part.id, label=part.label, type=part.type, expected=part.answer)
+    if is_blank(raw):
+        return PartResult(
+            **base,
+            status="missing",
+            score=0.0,
+            points=0.0,
+            max_points=max_points,
+            message="no answer given",
+        ), None
+    try:
+        value = parse(part, raw)
+    except AnswerError as exc:
+        return PartResult(
+            **base,
+            status="unreadable",
+            score=0.0,
+            points=0.0,
+            max_points=max_points,
+            message=f"could not read your answer: {exc}",
+            given=raw,
+        ), None
+    result = PartResult(
+        **base,
+        status="wrong",
+        score=0.0,
+        points=0.0,
+        max_points=max_points,
+        message="",
+        given=value,
+    )
+    _apply(result, compare(part.type, value, part.answer, part.tolerance))
+    return result, value
+
+
+def _apply(result: PartResult, c: Comparison, against: str = "key") -> None:
+    result.score = round(c.score, 6)
+    result.points = round(c.score * result.max_points, 4)
+    result.wrong_cells = c.wrong_cells
+    result.cells = c.cells
+    result.against = against
+    if c.score >= 1.0:
+        result.status, result.message = "correct", "correct"
+    elif c.shape_error:
+        result.status = "wrong"
+        result.message = f"{c.shape_error}, so the values were not checked"
+    elif c.score > 0 and c.cells > 1:
+        result.status = "partial"
+        right = c.cells - len(c.wrong_cells)
+        result.message = f"{right} of {c.cells} right; wrong at {where_wrong(result.type, c)}"
+    else:
+        result.status = "wrong"
+        result.message = "wrong" if c.cells <= 1 else f"all {c.cells} wrong"
+
+
+def _follow_through(ex: Exercise, results: dict[str, PartResult], values: dict[str, Any]) -> None:
+    from .registry import _load  # late: the registry imports every kind
+
+    kind = _load().get(ex.kind)
+    rules = getattr(kind, "follow_through", None) or {}
+    for pid, rule in rules.items():
+        r = results.get(pid)
+        if r is None or r.status not in ("wrong", "partial"):
+            continue
+        try:
+            own = rule(ex.params, values)
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError):
+            own = None  # the earlier answers do not allow recomputing this part
+        if own is None:
+            continue
+        c = compare(r.type, values[pid], own, ex.part(pid).tolerance)
+        if c.score > r.score:
+            _apply(r, c, against="follow_through")
+            r.follow_through_expected = own
+            r.message = (
+                "consistent with your own earlier answer (follow-through credit)"
+                if c.score >= 1.0
+                else r.message + " (compared with what your earlier answer leads to)"
+            )
+
+
+def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, Any]):
+    found: list[Diagnosis] = []
+    for m in ex.misconceptions:
+        matched = []
+        for pid, wrong in m.answers.items():
+            r = results.get(pid)
+            if r is None or r.status == "correct" or pid not in values:
+                continue
+            part = ex.part(pid)
+            if resembles(part.type, values[pid], wrong, part.answer, part.tolerance):
+                matched.append(pid)
+        if matched:
+            i = info(m.id)
+            found.append(Diagnosis(m.id, i.title, i.rule, matched, len(matched) == len(m.answers)))
+    covered = {pid for d in found if d.complete for pid in d.parts}
+    kept = [d for d in found if d.complete or not set(d.parts) <= covered]
+    kept.sort(key=lambda d: (not d.complete, -len(d.parts)))
+    for d in kept:
+        for pid in d.parts:
+            results[pid].diagnoses.append(d.id)
+    return kept
+
+
+def check_exercise(
+    ex: Exercise,
+    answers: dict[str, Any],
+    *,
+    points: float | None = None,
+    split: dict[str, float] | None = None,
+    question_id: str = "",
+    title: str = "",
+) -> QuestionResult:
+    """Mark ``answers`` (part id -> native value or text as written) for one exercise.
+
+    ``points`` defaults to one per part; ``split`` fixes some parts' points. Missing and
+    unreadable answers score 0 with a message; an unknown part id raises :class:`AnswerError`.
+    """
+    unknown = sorted(set(answers) - {p.id for p in ex.parts})
+    if unknown:
+        where = f"question {question_id}: " if question_id else ""
+        raise AnswerError(
+            f"{where}unknown part {unknown[0]!r} (the parts are "
+            + ", ".join(p.id for p in ex.parts)
+            + ")"
+        )
+    total = float(len(ex.parts)) if points is None else float(points)
+    shares = part_points(ex, total, split)
+    results: dict[str, PartResult] = {}
+    values: dict[str, Any] = {}
+    for part in ex.parts:
+        results[part.id], value = _mark_part(part, answers.get(part.id), shares[part.id])
+        if value is not None:
+            values[part.id] = value
+    _follow_through(ex, results, values)
+    diagnoses = _diagnose(ex, results, values)
+    got = round(sum(r.points for r in results.values()), 4)
+    return QuestionResult(
+        id=question_id,
+        kind=ex.kind,
+        title=title,
+        score=round(got / total, 6) if total else 0.0,
+        points=got,
+        max_points=total,
+        parts=list(results.values()),
+        diagnoses=diagnoses,
+        seed=ex.seed,
+        difficulty=ex.difficulty,
+    )

@@ -1,0 +1,39 @@
+"""Render marking results as feedback for students (plain text or a self-contained HTML page)."""
+
+from __future__ import annotations
+
+from .checking import QuestionResult, StudentResult
+from .model import Exercise
+from .render import environment, macros
+
+FEEDBACK_FORMATS = ("text", "html")
+
+
+def render_question(
+    q: QuestionResult, ex: Exercise | None = None, *, solution: bool = True, show_key: bool = True
+) -> str:
+    """One marked question in plain text: per-part messages, diagnoses, the worked solution."""
+    tpl = environment("text").get_template("feedback/question.txt.j2")
+    return tpl.render(q=q, ex=ex, f=macros("text"), solution=solution, show_key=show_key)
+
+
+def render_student(
+    result: StudentResult,
+    fmt: str = "text",
+    exercises: dict[str, Exercise] | None = None,
+    *,
+    solution: bool = True,
+    show_key: bool = True,
+) -> str:
+    """A student's whole feedback. ``exercises`` (question id -> Exercise) adds worked solutions
+    to the questions not fully right; ``show_key`` shows the right answers of wrong parts."""
+    if fmt not in FEEDBACK_FORMATS:
+        raise ValueError(f"unknown feedback format {fmt!r}")
+    name = "feedback/student.txt.j2" if fmt == "text" else "feedback/student.html.j2"
+    return (
+        environment(fmt)
+        .get_template(name)
+        .render(
+            r=result, exercises=exercises or {}, f=macros(fmt), solution=solution, show_key=show_key
+        )
+    )
