@@ -178,7 +178,10 @@ def load_answers(path: str | Path) -> AnswerSheet:
         try:
             d = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise AnswerFileError(f"{path}: invalid TOML: {exc}") from None
+            msg = str(exc)
+            if "end of document" in msg:
+                msg += f" after line {len(text.splitlines())}: an unclosed bracket or quote?"
+            raise AnswerFileError(f"{path}: invalid TOML: {msg}") from None
         lines = _table_lines(text)
         top = {k: v for k, v in d.items() if not isinstance(v, dict)}
         tables = {k: v for k, v in d.items() if isinstance(v, dict)}
