@@ -181,7 +181,7 @@ def write_outputs(c: ClassResult, out: str | Path) -> Path:
                     "absent": c.absent,
                     "students": [r.to_dict() for r in c.results],
                 },
-                indent=1,
+                separators=(",", ":"),
             ),
             encoding="utf-8",
         )

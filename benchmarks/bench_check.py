@@ -1,0 +1,88 @@
+"""Benchmark: checking a class of 300 students x 20 questions.
+
+Run from the repository root:  python benchmarks/bench_check.py [--students 300] [--questions 20]
+
+Builds a key with every registered kind (cycled over the questions) and one personal exercise per
+student and question, and answer sheets written as students write them (strings: rows on lines,
+``4x4`` ...; about 40 % of answers carry a misconception, 5 % are blank). Times, separately:
+marking the parsed sheets in memory (parse + mark + diagnose), and the whole ``check-all`` path
+(read key and 300 TOML files, mark, write gradebooks, 600 feedback files and the report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import exercises  # noqa: E402
+from exercises.answer_sheets import check_sheet, load_answers, load_key  # noqa: E402
+from exercises.class_check import check_class, write_outputs  # noqa: E402
+from tests.key_helpers import (  # noqa: E402
+    answers_toml,
+    make_key,
+    random_answers,
+    student_exercises,
+    write_key,
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--students", type=int, default=300)
+    ap.add_argument("--questions", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t0 = time.perf_counter()
+        key = make_key(n_students=args.students, n_questions=args.questions, seed=1)
+        write_key(tmp / "key.json", key)
+        rng = random.Random(0)
+        (tmp / "class").mkdir()
+        for s in key["students"]:
+            answers = random_answers(student_exercises(key, s["id"]), rng)
+            (tmp / "class" / f"{s['id']}.toml").write_text(
+                answers_toml(s["id"], key["set_id"], answers), encoding="utf-8"
+            )
+        setup = time.perf_counter() - t0
+
+        k = load_key(tmp / "key.json")
+        sheets = [load_answers(p) for p in sorted((tmp / "class").glob("*.toml"))]
+        marking = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            results = [check_sheet(k, sh) for sh in sheets]
+            marking.append(time.perf_counter() - t0)
+        diagnosed = sum(len(q.diagnoses) > 0 for r in results for q in r.questions)
+
+        whole = []
+        for i in range(args.repeat):
+            t0 = time.perf_counter()
+            c = check_class(load_key(tmp / "key.json"), tmp / "class")
+            write_outputs(c, tmp / f"out{i}")
+            whole.append(time.perf_counter() - t0)
+
+    n = args.students * args.questions
+    best = min(marking)
+    print(f"kinds: {', '.join(exercises.kinds())}")
+    print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor()}")
+    print(f"setup (key + sheets, not timed below): {setup:.2f} s")
+    print(
+        f"marking {args.students} students x {args.questions} questions = {n} answers: "
+        f"best {best:.3f} s of {args.repeat} ({1e6 * best / n:.0f} us per question); "
+        f"{diagnosed} questions with a diagnosis"
+    )
+    print(f"check-all (read files, mark, write all outputs): best {min(whole):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
