@@ -206,7 +206,8 @@ def where_wrong(part_type: str, c: Comparison, limit: int = 8) -> str:
             for i in cells
         )
         return f"{shown}{more} {axes}"
-    return "entries " + ", ".join(str(i[0] + 1) for i in cells) + more
+    word = "entry " if len(c.wrong_cells) == 1 else "entries "
+    return word + ", ".join(str(i[0] + 1) for i in cells) + more
 
 
 # --- marking --------------------------------------------------------------------------------
@@ -313,8 +314,8 @@ def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, An
         matched = []
         for pid, wrong in m.answers.items():
             r = results.get(pid)
-            if r is None or r.status == "correct" or pid not in values:
-                continue
+            if r is None or pid not in values or (r.status == "correct" and r.against == "key"):
+                continue  # a part credited by follow-through may still show the mistake
             part = ex.part(pid)
             if resembles(part.type, values[pid], wrong, part.answer, part.tolerance):
                 matched.append(pid)

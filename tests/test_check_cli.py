@@ -195,3 +195,10 @@ def test_check_all_malformed_sheet_exits_2_and_leaves_previous_output(
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["class", "key.json", "out"]
+
+
+def test_readme_example_sheet_checks(grade):
+    r = grade("check", "examples/answers-example.toml", "--key", "examples/key-example.json")
+    assert r.returncode == 0, r.stderr
+    assert "q1 · conv1d · Question 1: 4/4 points" in r.stdout
+    assert "Likely mistake: Marked presence instead of counting [count]" in r.stdout
