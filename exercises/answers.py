@@ -174,6 +174,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 
 _OPEN = {"[": "]", "(": ")", "{": "}"}
+MAX_DEPTH = 6
 
 
 def _scalar(kind: str, word: str, strings: bool) -> Any:
@@ -191,14 +192,16 @@ def _bracketed(text: str, strings: bool) -> list:
     tokens = _tokenize(text)
     pos = 0
 
-    def seq(close: str | None) -> list:
+    def seq(close: str | None, depth: int = 0) -> list:
         nonlocal pos
+        if depth > MAX_DEPTH:
+            raise _fail(text, "brackets nested too deeply")
         rows: list[list] = [[]]
         while pos < len(tokens):
             kind, tok = tokens[pos]
             pos += 1
             if kind == "punct" and tok in _OPEN:
-                rows[-1].append(seq(_OPEN[tok]))
+                rows[-1].append(seq(_OPEN[tok], depth + 1))
             elif kind == "punct" and tok in ")]}":
                 if tok != close:
                     raise _fail(text, f"unbalanced {tok!r}")
@@ -234,10 +237,15 @@ def _rows(text: str, strings: bool = False) -> list[list]:
     return rows
 
 
-def nested(raw: Any, *, strings: bool = False) -> Any:
+def nested(raw: Any, *, strings: bool = False, depth: int = 0) -> Any:
     """A nested list from a native list or text (bracket notation or rows on lines)."""
     if isinstance(raw, list | tuple):
-        return [nested(v, strings=strings) if isinstance(v, list | tuple) else v for v in raw]
+        if depth > MAX_DEPTH:
+            raise _fail(raw, "lists nested too deeply")
+        return [
+            nested(v, strings=strings, depth=depth + 1) if isinstance(v, list | tuple) else v
+            for v in raw
+        ]
     if not isinstance(raw, str):
         return raw
     text = _clean(raw)

@@ -113,3 +113,39 @@ def test_blank(raw):
 @pytest.mark.parametrize("raw", ["0", 0, [0]])
 def test_zero_is_not_blank(raw):
     assert not is_blank(raw)
+
+
+# --- robustness: whatever a student types, marking never crashes ----------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import exercises  # noqa: E402
+from exercises.checking import check_exercise  # noqa: E402
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10**6, 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+)
+NATIVE = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4), max_leaves=20)
+TYPED = st.text(alphabet="0123456789-., ;[]()x×/\n abcNone'\"", max_size=40)
+
+
+@pytest.mark.parametrize("kind", list(exercises.kinds()))
+@settings(max_examples=60, deadline=None)
+@given(raw=st.one_of(NATIVE, TYPED, st.dictionaries(st.text(max_size=3), SCALARS, max_size=2)))
+def test_marking_never_crashes(kind, raw):
+    ex = exercises.generate(kind, seed=3)
+    r = check_exercise(ex, {p.id: raw for p in ex.parts})
+    assert 0 <= r.score <= 1
+    for p in r.parts:
+        assert p.status in ("correct", "partial", "wrong", "missing", "unreadable")
+        assert p.message
+
+
+def test_deep_nesting_is_an_answer_error_not_a_crash():
+    with pytest.raises(AnswerError, match="nested too deeply"):
+        parse(part("matrix"), "[" * 5000 + "]" * 5000)
