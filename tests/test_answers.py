@@ -126,7 +126,7 @@ from exercises.checking import check_exercise  # noqa: E402
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(-10**6, 10**6),
+    st.integers(-(10**6), 10**6),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=8),
 )
