@@ -28,6 +28,9 @@ from .model import Exercise, Part
 
 #: A wrong answer "mostly equals" a misconception's when at least this share of cells agree.
 RESEMBLANCE = 0.75
+#: Tolerance for follow-through values with fractions when the key's part has none (the key
+#: was whole numbers, the student's own earlier answer leads to e.g. 7/3, written 2.33).
+ROUNDING = 0.01
 ARRAY_TYPES = ("vector", "integers", "matrix", "tensor")
 LIST_TYPES = ("tokens", "shapes")
 
@@ -282,6 +285,11 @@ def _apply(result: PartResult, c: Comparison, against: str = "key") -> None:
         result.message = "wrong" if c.cells <= 1 else f"all {c.cells} wrong"
 
 
+def _fractional(value: Any) -> bool:
+    arr = _array(value)
+    return arr is not None and bool(np.any(arr != np.round(arr)))
+
+
 def _follow_through(ex: Exercise, results: dict[str, PartResult], values: dict[str, Any]) -> None:
     from .registry import _load  # late: the registry imports every kind
 
@@ -297,7 +305,8 @@ def _follow_through(ex: Exercise, results: dict[str, PartResult], values: dict[s
             own = None  # the earlier answers do not allow recomputing this part
         if own is None:
             continue
-        c = compare(r.type, values[pid], own, ex.part(pid).tolerance)
+        tol = ex.part(pid).tolerance or (ROUNDING if _fractional(own) else 0.0)
+        c = compare(r.type, values[pid], own, tol)
         if c.score > r.score:
             _apply(r, c, against="follow_through")
             r.follow_through_expected = own

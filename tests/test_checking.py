@@ -232,3 +232,29 @@ def test_kinds_declaring_follow_through_recompute_from_the_key():
             for seed in range(30):
                 ex = exercises.generate(kind.name, seed=seed)
                 assert rule(ex.params, ex.answer) == ex.answer[pid], (kind.name, pid, seed)
+
+
+def test_follow_through_on_every_declaring_kind_with_a_wrong_first_step():
+    """Corrupt one cell of each earlier array part, recompute the chained part from it with the
+    kind's rule, write it rounded to 2 decimals as a student would: full credit, slip costs once."""
+    declaring = [k for k in exercises.kinds().values() if k.follow_through]
+    for kind in declaring:
+        credited = 0
+        for seed in range(40):
+            ex = exercises.generate(kind.name, seed=seed, difficulty=1 + seed % 3)
+            answers = dict(ex.answer)
+            for p in ex.parts:
+                if p.id not in kind.follow_through and p.type in ("matrix", "vector"):
+                    bad = np.array(p.answer, dtype=float)
+                    bad.flat[0] += 7
+                    answers[p.id] = bad.tolist()
+            for pid, rule in kind.follow_through.items():
+                own = rule(ex.params, answers)
+                if own is None or own == ex.answer[pid]:
+                    continue
+                answers[pid] = np.round(np.asarray(own, dtype=float), 2).tolist()
+                r = check_exercise(ex, answers)
+                part = next(p for p in r.parts if p.id == pid)
+                assert part.status == "correct" and part.against == "follow_through", (seed, pid)
+                credited += 1
+        assert credited, f"{kind.name}: no instance exercised follow-through"
