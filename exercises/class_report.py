@@ -88,11 +88,17 @@ def _charts(summary: dict[str, Any]) -> tuple[str, str]:
     kinds = [k for k, v in summary["misconceptions"].items() if v]
     if not kinds:
         return hist, ""
-    height = 0.4 + 0.45 * sum(len(summary["misconceptions"][k]) + 1 for k in kinds)
-    fig, axes = plt.subplots(len(kinds), 1, figsize=(6.5, height), squeeze=False)
+    sizes = [len(summary["misconceptions"][k]) + 1 for k in kinds]
+    fig, axes = plt.subplots(
+        len(kinds),
+        1,
+        figsize=(6.5, 0.4 + 0.4 * sum(sizes)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": sizes},
+    )
     for ax, kind in zip(axes[:, 0], kinds):
         rows = summary["misconceptions"][kind][::-1]
-        ax.barh([r["title"] for r in rows], [r["count"] for r in rows], color="#b36b00")
+        ax.barh([r["title"] for r in rows], [r["count"] for r in rows], height=0.6, color="#b36b00")
         ax.set_title(kind, loc="left", fontsize=10)
         ax.tick_params(axis="y", labelsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
