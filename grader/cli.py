@@ -60,6 +60,7 @@ def cli() -> None:
 
     \b
     Exercises:   grade kinds | grade generate conv2d --seed 1 --solution
+    Checking:    grade check answers.toml --key key.json | grade practice conv2d
     Run `grade COMMAND --help` for the details of each command.
     """
 

@@ -34,7 +34,9 @@ def _existing(path: str, what: str) -> Path:
 def check(
     answers: str, key_path: str, student: str | None, as_json: bool, fmt: str, no_solution: bool
 ) -> None:
-    """Mark one answer sheet (TOML or JSON) against KEY and name the likely mistakes.
+    """Mark one answer sheet against KEY; name the likely mistakes.
+
+    ANSWERS is a TOML or JSON answer sheet (see the README, "Checking answers").
 
     \b
     Examples:

@@ -101,8 +101,10 @@ def read_answer(part: Part, letter: str) -> str | None:
     help="Seed of the first exercise; the n-th exercise uses seed + n - 1.",
 )
 def practice(kind: str | None, difficulty: int, seed: int | None) -> None:
-    """Practise in the terminal: a fresh exercise of KIND (default: any kind), your answer
-    part by part, the diagnosis of any mistake and the worked solution; repeat.
+    """Practise in the terminal, with diagnoses and worked solutions.
+
+    Shows a fresh exercise of KIND (default: any kind), reads your answer part by part, marks
+    it, names the likely mistake, shows the worked solution, and repeats.
 
     Matrices: one row per line (or [[1, 2], [3, 4]] on one line), end with an empty line.
     An empty answer skips the part. Type q (or press Ctrl-D) to stop and see the summary.
