@@ -145,7 +145,7 @@ def _array(value: Any) -> np.ndarray | None:
 
 def _dims(shape: tuple[int, ...]) -> str:
     if len(shape) == 1:
-        return f"{shape[0]} entries"
+        return f"{shape[0]} entr" + ("y" if shape[0] == 1 else "ies")
     return "×".join(map(str, shape)) if shape else "a single number"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 from .checking import QuestionResult, StudentResult
 from .model import Exercise
 from .render import environment, macros
@@ -14,7 +17,22 @@ def render_question(
 ) -> str:
     """One marked question in plain text: per-part messages, diagnoses, the worked solution."""
     tpl = environment("text").get_template("feedback/question.txt.j2")
-    return tpl.render(q=q, ex=ex, f=macros("text"), solution=solution, show_key=show_key)
+    text = tpl.render(
+        q=q, ex=ex, f=macros("text"), solution=solution, show_key=show_key, block=_block
+    )
+    return _tidy(text)
+
+
+def _block(text: str, indent: int) -> str:
+    """A rendered value as a block: dedented, blank edges removed, indented by ``indent``."""
+    body = textwrap.dedent(str(text).strip("\n")).strip("\n")
+    return textwrap.indent(body, " " * indent)
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, no runs of blank lines (the matrix macros pad with blank lines)."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def render_student(
