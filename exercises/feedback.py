@@ -47,11 +47,15 @@ def render_student(
     to the questions not fully right; ``show_key`` shows the right answers of wrong parts."""
     if fmt not in FEEDBACK_FORMATS:
         raise ValueError(f"unknown feedback format {fmt!r}")
-    name = "feedback/student.txt.j2" if fmt == "text" else "feedback/student.html.j2"
-    return (
-        environment(fmt)
-        .get_template(name)
-        .render(
-            r=result, exercises=exercises or {}, f=macros(fmt), solution=solution, show_key=show_key
-        )
+    exercises = exercises or {}
+    if fmt == "text":
+        blocks = [
+            render_question(q, exercises.get(q.id), solution=solution, show_key=show_key)
+            for q in result.questions
+        ]
+        tpl = environment("text").get_template("feedback/student.txt.j2")
+        return _tidy(tpl.render(r=result, blocks=blocks))
+    tpl = environment("html").get_template("feedback/student.html.j2")
+    return tpl.render(
+        r=result, exercises=exercises, f=macros("html"), solution=solution, show_key=show_key
     )
