@@ -29,11 +29,15 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
         raise ParamError(
             "input_shape", "a list of one integer, the sequence length [n]", p["input_shape"]
         )
-    out = check_model(p)
-    if out["layers"][0]["class_name"] != "Embedding":
+    layers = p["layers"]
+    first = layers[0] if isinstance(layers, list) and layers else None
+    if isinstance(first, dict) and first.get("class_name") != "Embedding":
         raise ParamError(
-            "layers[0].class_name", "Embedding (a text model starts with one)", p["layers"][0]
+            "layers[0].class_name",
+            "Embedding (a text model starts with one)",
+            first.get("class_name"),
         )
+    out = check_model(p)
     return out
 
 
