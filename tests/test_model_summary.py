@@ -97,3 +97,32 @@ def test_the_shown_code_builds_the_same_model():
         code = model_code(ex.params["input_shape"], ex.params["layers"])
         exec(code.replace("import keras\n", ""), scope)  # our own generated code
         assert scope["model"].count_params() == ex.answer["total"], code
+
+
+def test_cli_names_the_layer_that_does_not_fit(grade):
+    r = grade(
+        "generate",
+        "model_summary",
+        "--param",
+        "input_shape=[4,4,1]",
+        "--param",
+        'layers=[{"class_name": "Conv2D", "filters": 2, "kernel_size": 5}]',
+    )
+    assert r.returncode == 2, r
+    assert "parameter 'layers[0].kernel_size'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_cli_renders_the_lecture_model(grade):
+    r = grade(
+        "generate",
+        "model_summary",
+        "--param",
+        f"input_shape={json.dumps(CIFAR['params']['input_shape'])}",
+        "--param",
+        f"layers={json.dumps(CIFAR['params']['layers'])}",
+        "--format",
+        "markdown",
+    )
+    assert r.returncode == 0, r.stderr
+    assert 'layers.Conv2D(filters=8, kernel_size=3, activation="relu"),' in r.stdout

@@ -219,7 +219,10 @@ def solve_model(p: dict[str, Any], part_ids: tuple[str, ...]) -> Solved:
             }
         )
     wrong: dict[str, dict[str, Any]] = {}
+    shapes_in = [tuple(p["input_shape"])] + [r.shape for r in results[:-1]]
     for mid in MISCONCEPTIONS:
+        if not any(_applies(mid, layer, s) for layer, s in zip(p["layers"], shapes_in)):
+            continue
         try:
             alt = _answers(
                 analyze(p["input_shape"], p["layers"], wrong={mid}), part_ids, p["layers"]
@@ -229,6 +232,24 @@ def solve_model(p: dict[str, Any], part_ids: tuple[str, ...]) -> Solved:
         if alt != answers:
             wrong[mid] = alt
     return Solved(parts, steps, wrong)
+
+
+def _applies(mid: str, layer: dict[str, Any], shape_in: tuple[int, ...]) -> bool:
+    """Whether misconception ``mid`` changes anything about this layer (a cheap pre-check)."""
+    cls = layer["class_name"]
+    if mid == "forgot_bias":
+        return cls in ("Conv1D", "Conv2D", "Dense") and layer.get("use_bias", True)
+    if mid == "forgot_input_channels":
+        return cls.startswith("Conv")
+    if mid == "dense_all_axes":
+        return cls == "Dense" and len(shape_in) > 1
+    if mid == "embedding_bias":
+        return cls == "Embedding"
+    if mid.startswith("batchnorm"):
+        return cls == "BatchNormalization"
+    if mid == "pool_stride_one":
+        return "Pooling" in cls and not cls.startswith("Global") and layer.get("strides") is None
+    return layer.get("padding") == "same"  # size_no_padding
 
 
 def _answers(results: list[LayerResult], part_ids, layers) -> dict[str, Any]:
