@@ -126,3 +126,16 @@ def test_cli_renders_the_lecture_model(grade):
     )
     assert r.returncode == 0, r.stderr
     assert 'layers.Conv2D(filters=8, kernel_size=3, activation="relu"),' in r.stdout
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("input_shape", [[28, 4], [40], [20, 20, 1]])
+def test_given_input_shape_picks_the_model_family(input_shape):
+    for seed in range(20):
+        ex = exercises.generate(
+            "model_summary", seed=seed, difficulty=3, params={"input_shape": input_shape}
+        )
+        p = ex.params
+        assert p["input_shape"] == input_shape
+        want = summary(sequential(p["input_shape"], p["layers"]))
+        assert ex.answer["shapes"] == want["shapes"] and ex.answer["total"] == want["total"], p

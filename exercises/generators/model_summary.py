@@ -154,10 +154,21 @@ def sample_text(rng: np.random.Generator, difficulty: int, shape=None) -> dict[s
 
 
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
-    """An image model or (less often) a text model; a given ``input_shape`` picks the family."""
+    """An image model or (less often) a text model; given params pick the family.
+
+    A given ``input_shape`` of rank 1 means token ids (text), rank 2 a sequence with features
+    (a text model without its Embedding), rank 3 an image; given layers starting with an
+    Embedding mean text.
+    """
     shape = given.get("input_shape")
     rank = len(shape) if isinstance(shape, list | tuple) else None
-    if rank == 1 or (rank is None and rng.random() < 0.4):
+    layers = given.get("layers")
+    first = layers[0] if isinstance(layers, list) and layers else None
+    text = isinstance(first, dict) and first.get("class_name") == "Embedding"
+    if rank == 2:
+        drawn = sample_text(rng, difficulty)
+        return {"input_shape": shape, "layers": drawn["layers"][1:]}
+    if rank == 1 or text or (rank is None and rng.random() < 0.4):
         return sample_text(rng, difficulty, shape if rank == 1 else None)
     return sample_image(rng, difficulty, shape if rank == 3 else None)
 

@@ -46,7 +46,11 @@ def _is_conv(layer: str) -> bool:
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     layers, (lo, hi), windows, strides, paddings, p_rect = LEVELS[difficulty]
     layer = given.get("layer")
-    if layer not in LAYERS:
+    if layer not in LAYERS:  # a given kernel_size or pool_size narrows the choice
+        if given.get("kernel_size") is not None:
+            layers = tuple(name for name in LAYERS if _is_conv(name))
+        elif given.get("pool_size") is not None:
+            layers = tuple(name for name in LAYERS if not _is_conv(name))
         layer = layers[int(rng.integers(len(layers)))]
     rank = spatial_rank(layer)
     n = int(rng.integers(lo, hi + 1))
