@@ -64,13 +64,19 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     s = strides[int(rng.integers(len(strides)))]
     if _is_conv(layer) and s is None and difficulty > 1:
         s = int(rng.choice((1, 2)))
+    return _params(layer, size, window, s, paddings[int(rng.integers(len(paddings)))])
+
+
+def _params(layer: str, size, window, strides, padding) -> dict[str, Any]:
+    """The parameter dict; the window goes to kernel_size (conv) or pool_size (pooling)."""
+    conv = _is_conv(layer)
     return {
         "layer": layer,
         "input_size": size,
-        "kernel_size": window if _is_conv(layer) else None,
-        "pool_size": None if _is_conv(layer) else window,
-        "strides": s,
-        "padding": paddings[int(rng.integers(len(paddings)))],
+        "kernel_size": window if conv else None,
+        "pool_size": None if conv else window,
+        "strides": strides,
+        "padding": padding,
     }
 
 
@@ -103,14 +109,7 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
         padded = n + sum(pad_amounts(n, k, 1, pad)) if pad != "same" else n
         if pad != "same" and k > padded:
             raise ParamError(own, f"a window no larger than the padded input ({padded})", window)
-    return {
-        "layer": layer,
-        "input_size": size,
-        "kernel_size": window if _is_conv(layer) else None,
-        "pool_size": None if _is_conv(layer) else window,
-        "strides": strides,
-        "padding": pad,
-    }
+    return _params(layer, size, window, strides, pad)
 
 
 def _axes(p: dict[str, Any]):
