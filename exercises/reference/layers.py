@@ -123,7 +123,7 @@ def _check_arg(name: str, arg: str, value: Any, rank: int | None) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
             raise ParamError(name, "a number from 0 up to (not including) 1", value)
         return value
-    return P.integer(name, value, lo=1, hi=100_000)  # filters, units, input_dim, output_dim
+    return P.integer(name, value, lo=1, hi=10_000_000)  # filters, units, input_dim, output_dim
 
 
 def window_arg(name: str, value: Any, rank: int) -> int | list[int]:
