@@ -19,6 +19,7 @@ from ..errors import ParamError
 from ..model import Part
 from ..reference.layers import check_layer, count_params, per_axis, spatial_rank
 from ..registry import Kind, Solved
+from .model_summary import pick
 
 CLASSES = ("Conv2D", "Conv1D")
 MAX_LAYERS = 10
@@ -36,17 +37,17 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     counts, kernels, channels, p_nobias, p_1d = LEVELS[difficulty]
     cls = "Conv1D" if rng.random() < p_1d else "Conv2D"
     layers = []
-    for i in range(int(rng.choice(counts))):
-        k = int(rng.choice(kernels))
+    for i in range(pick(rng, counts)):
+        k = pick(rng, kernels)
         if cls == "Conv2D" and difficulty == 3 and rng.random() < 0.3:
-            kernel: int | list[int] = [k, int(rng.choice(kernels))]
+            kernel: int | list[int] = [k, pick(rng, kernels)]
         else:
             kernel = k
-        layer: dict[str, Any] = {"class_name": cls, "filters": int(rng.choice(channels))}
+        layer: dict[str, Any] = {"class_name": cls, "filters": pick(rng, channels)}
         layer["kernel_size"] = kernel
         layer["use_bias"] = bool(rng.random() >= p_nobias)
         if i == 0:
-            layer["input_channels"] = int(rng.choice(channels[:3]))
+            layer["input_channels"] = pick(rng, channels[:3])
         layers.append(layer)
     return {"layers": layers}
 

@@ -57,17 +57,16 @@ def check_model(p: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- sampling
 
 
-def _pick(rng: np.random.Generator, options) -> Any:
+def pick(rng: np.random.Generator, options) -> Any:
+    """One of ``options``, drawn uniformly (faster than ``rng.choice`` for short tuples)."""
     return options[int(rng.integers(len(options)))]
 
 
 def sample_image(rng: np.random.Generator, difficulty: int, shape=None) -> dict[str, Any]:
     """A small CNN image classifier; depth and variety grow with difficulty."""
     if shape is None:
-        side = _pick(
-            rng, {1: (8, 10, 12, 16), 2: (16, 20, 24, 28, 32), 3: (24, 28, 32)}[difficulty]
-        )
-        shape = [side, side, _pick(rng, (1, 3))]
+        side = pick(rng, {1: (8, 10, 12, 16), 2: (16, 20, 24, 28, 32), 3: (24, 28, 32)}[difficulty])
+        shape = [side, side, pick(rng, (1, 3))]
     filters = {1: (4, 8), 2: (4, 8, 16), 3: (8, 16, 32)}[difficulty]
     kernels = {1: (3,), 2: (2, 3, 5), 3: (2, 3, 4, 5)}[difficulty]
     n_blocks = {1: 1, 2: 2, 3: int(rng.integers(2, 4))}[difficulty]
@@ -75,8 +74,8 @@ def sample_image(rng: np.random.Generator, difficulty: int, shape=None) -> dict[
     for _ in range(n_blocks):
         conv = {
             "class_name": "Conv2D",
-            "filters": _pick(rng, filters),
-            "kernel_size": _pick(rng, kernels),
+            "filters": pick(rng, filters),
+            "kernel_size": pick(rng, kernels),
             "activation": "relu",
         }
         if difficulty == 3 and rng.random() < 0.4:
@@ -84,35 +83,35 @@ def sample_image(rng: np.random.Generator, difficulty: int, shape=None) -> dict[
         layers.append(conv)
         if difficulty == 3 and rng.random() < 0.3:
             layers.append({"class_name": "BatchNormalization"})
-        pool = {"class_name": _pick(rng, ("MaxPooling2D", "MaxPooling2D", "AveragePooling2D"))}
-        pool["pool_size"] = 2 if difficulty < 3 else _pick(rng, (2, 2, 3))
+        pool = {"class_name": pick(rng, ("MaxPooling2D", "MaxPooling2D", "AveragePooling2D"))}
+        pool["pool_size"] = 2 if difficulty < 3 else pick(rng, (2, 2, 3))
         if difficulty == 3 and rng.random() < 0.3:
             pool["strides"] = 1
         layers.append(pool)
     if difficulty == 3 and rng.random() < 0.3:
-        layers.append({"class_name": "Dense", "units": _pick(rng, (4, 8)), "activation": "relu"})
+        layers.append({"class_name": "Dense", "units": pick(rng, (4, 8)), "activation": "relu"})
     if difficulty == 1 or rng.random() < 0.6:
         layers.append({"class_name": "Flatten"})
     else:
-        layers.append({"class_name": _pick(rng, ("GlobalAveragePooling2D", "GlobalMaxPooling2D"))})
+        layers.append({"class_name": pick(rng, ("GlobalAveragePooling2D", "GlobalMaxPooling2D"))})
     if difficulty >= 2:
         layers.append(
-            {"class_name": "Dense", "units": _pick(rng, (16, 32, 64)), "activation": "relu"}
+            {"class_name": "Dense", "units": pick(rng, (16, 32, 64)), "activation": "relu"}
         )
     if difficulty == 3 and rng.random() < 0.5:
         layers.append({"class_name": "Dropout", "rate": 0.5})
-    layers.append({"class_name": "Dense", "units": _pick(rng, (2, 5, 10)), "activation": "softmax"})
+    layers.append({"class_name": "Dense", "units": pick(rng, (2, 5, 10)), "activation": "softmax"})
     return {"input_shape": shape, "layers": layers}
 
 
 def sample_text(rng: np.random.Generator, difficulty: int, shape=None) -> dict[str, Any]:
     """A small text classifier on integer token ids: Embedding, then Conv1D/pooling/Dense."""
     if shape is None:
-        shape = [_pick(rng, {1: (10, 20), 2: (20, 50, 100), 3: (50, 100, 200)}[difficulty])]
-    vocab = _pick(
+        shape = [pick(rng, {1: (10, 20), 2: (20, 50, 100), 3: (50, 100, 200)}[difficulty])]
+    vocab = pick(
         rng, {1: (100, 500, 1000), 2: (1000, 5000), 3: (1000, 5000, 10000, 20000)}[difficulty]
     )
-    dim = _pick(rng, {1: (4, 8, 16), 2: (8, 16, 32), 3: (16, 32, 64)}[difficulty])
+    dim = pick(rng, {1: (4, 8, 16), 2: (8, 16, 32), 3: (16, 32, 64)}[difficulty])
     layers: list[dict[str, Any]] = [
         {"class_name": "Embedding", "input_dim": vocab, "output_dim": dim}
     ]
@@ -121,15 +120,15 @@ def sample_text(rng: np.random.Generator, difficulty: int, shape=None) -> dict[s
         layers.append(
             {
                 "class_name": "Conv1D",
-                "filters": _pick(rng, (8, 16, 32)),
-                "kernel_size": _pick(rng, (3, 5, 7)),
+                "filters": pick(rng, (8, 16, 32)),
+                "kernel_size": pick(rng, (3, 5, 7)),
                 "activation": "relu",
             }
         )
         if i < n_conv - 1:
-            layers.append({"class_name": "MaxPooling1D", "pool_size": _pick(rng, (2, 3))})
+            layers.append({"class_name": "MaxPooling1D", "pool_size": pick(rng, (2, 3))})
     if difficulty == 3 and rng.random() < 0.3:
-        layers.append({"class_name": "Dense", "units": _pick(rng, (4, 8)), "activation": "relu"})
+        layers.append({"class_name": "Dense", "units": pick(rng, (4, 8)), "activation": "relu"})
     if difficulty == 3 and rng.random() < 0.3:
         layers.append({"class_name": "BatchNormalization"})
     head = (
@@ -137,18 +136,18 @@ def sample_text(rng: np.random.Generator, difficulty: int, shape=None) -> dict[s
         if difficulty == 1
         else ("GlobalMaxPooling1D", "GlobalAveragePooling1D", "Flatten")
     )
-    layers.append({"class_name": _pick(rng, head)})
+    layers.append({"class_name": pick(rng, head)})
     if difficulty == 3 and rng.random() < 0.5:
         layers.append({"class_name": "Dropout", "rate": 0.5})
     if difficulty >= 2 and rng.random() < 0.5:
         layers.append(
-            {"class_name": "Dense", "units": _pick(rng, (8, 16, 32)), "activation": "relu"}
+            {"class_name": "Dense", "units": pick(rng, (8, 16, 32)), "activation": "relu"}
         )
     if rng.random() < 0.5:
         layers.append({"class_name": "Dense", "units": 1, "activation": "sigmoid"})
     else:
         layers.append(
-            {"class_name": "Dense", "units": _pick(rng, (3, 4, 5)), "activation": "softmax"}
+            {"class_name": "Dense", "units": pick(rng, (3, 4, 5)), "activation": "softmax"}
         )
     return {"input_shape": shape, "layers": layers}
 

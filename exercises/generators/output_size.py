@@ -21,6 +21,7 @@ from ..model import Part
 from ..reference.conv import output_length, pad_amounts
 from ..reference.layers import per_axis, spatial_rank, window_arg
 from ..registry import Kind, Solved
+from .model_summary import pick
 
 LAYERS = (
     "Conv1D",
@@ -51,20 +52,20 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
             layers = tuple(name for name in LAYERS if _is_conv(name))
         elif given.get("pool_size") is not None:
             layers = tuple(name for name in LAYERS if not _is_conv(name))
-        layer = layers[int(rng.integers(len(layers)))]
+        layer = pick(rng, layers)
     rank = spatial_rank(layer)
     n = int(rng.integers(lo, hi + 1))
-    k = int(rng.choice(windows))
+    k = pick(rng, windows)
     size: int | list[int] = n
     window: int | list[int] = k
     if rank == 2:
         rect = rng.random() < p_rect
         size = [n, int(rng.integers(lo, hi + 1)) if rect else n]
-        window = [k, int(rng.choice(windows))] if rect else k
-    s = strides[int(rng.integers(len(strides)))]
+        window = [k, pick(rng, windows)] if rect else k
+    s = pick(rng, strides)
     if _is_conv(layer) and s is None and difficulty > 1:
-        s = int(rng.choice((1, 2)))
-    return _params(layer, size, window, s, paddings[int(rng.integers(len(paddings)))])
+        s = pick(rng, (1, 2))
+    return _params(layer, size, window, s, pick(rng, paddings))
 
 
 def _params(layer: str, size, window, strides, padding) -> dict[str, Any]:
