@@ -26,7 +26,12 @@ def test_lecture_cifar10_model():
     ]  # fmt: skip
     assert "trainable" not in ex.answer
     ids = [m.id for m in ex.misconceptions]
-    assert ids == ["forgot_bias", "forgot_input_channels", "pool_stride_one"]
+    assert ids == [
+        "forgot_bias",
+        "bias_per_input_channel",
+        "forgot_input_channels",
+        "pool_stride_one",
+    ]
     assert ex.misconception("forgot_bias").answers["total"] == 12266 - (8 + 16 + 16 + 32 + 10)
 
 

@@ -24,6 +24,7 @@ from ..registry import Kind, Solved
 #: Misconceptions a model can show, in the order they are listed; each recomputes the model.
 MISCONCEPTIONS = (
     "forgot_bias",
+    "bias_per_input_channel",
     "forgot_input_channels",
     "dense_all_axes",
     "embedding_bias",
@@ -249,6 +250,8 @@ def _applies(mid: str, layer: dict[str, Any], shape_in: tuple[int, ...]) -> bool
     cls = layer["class_name"]
     if mid == "forgot_bias":
         return cls in ("Conv1D", "Conv2D", "Dense") and layer.get("use_bias", True)
+    if mid == "bias_per_input_channel":
+        return cls.startswith("Conv") and layer.get("use_bias", True)
     if mid == "forgot_input_channels":
         return cls.startswith("Conv")
     if mid == "dense_all_axes":
