@@ -73,6 +73,11 @@ def test_bad_params_name_the_layer_argument():
     _bad({"input_shape": [8], "layers": [conv]}, r"layers\[0\]'.*rank 3")
     _bad({"input_shape": [8, 8, 1], "layers": [{**conv, "stride": 2}]}, r"layers\[0\]\.stride")
     _bad({"input_shape": [8, 8, 1], "layers": [{"class_name": "Dense"}]}, r"layers\[0\]\.units")
+    _bad({"input_shape": [8, 8, 1], "layers": [{**conv, "strides": None}]}, r"layers\[0\]\.strides")
+    pool = {"class_name": "MaxPooling2D", "strides": None}
+    assert exercises.generate(
+        "model_summary", params={"input_shape": [8, 8, 1], "layers": [pool]}
+    ).answer["shapes"] == [[4, 4, 1]]
     _bad({"input_shape": [8, 8, 1], "layers": [{"class_name": "Conv3D"}]}, "class_name")
     _bad({"input_shape": [8, 8, 1], "layers": [{**conv, "padding": "full"}]}, "padding")
     _bad({"input_shape": [8, 0, 1], "layers": [conv]}, "input_shape")

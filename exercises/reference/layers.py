@@ -104,6 +104,8 @@ def check_layer(name: str, layer: Any) -> dict[str, Any]:
             if default is _REQUIRED:
                 raise ParamError(f"{name}.{arg}", f"a value ({cls} has no default {arg})")
             continue
+        if layer[arg] is None and default is not None:  # only pooling strides default to None
+            raise ParamError(f"{name}.{arg}", f"a value for {cls} (or leave it out)", "None")
         out[arg] = _check_arg(f"{name}.{arg}", arg, layer[arg], rank)
     return out
 
