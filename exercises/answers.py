@@ -43,6 +43,7 @@ HOW_TO_WRITE = {
 
 _NONE_WORDS = {"none", "null", "?", "batch", "-"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,_ ]\d{3})+$")
 _FRACTION = re.compile(r"^[+-]?\d+\s*/\s*[+-]?\d+$")
 
 
@@ -101,6 +102,8 @@ def number(raw: Any) -> int | float:
         return float(raw)
     if isinstance(raw, str):
         text = _clean(raw)
+        if _THOUSANDS.match(text):  # 16,801 as Keras' model.summary() prints it
+            text = re.sub(r"[,_ ]", "", text)
         if _NUMBER.match(text):
             if re.fullmatch(r"[+-]?\d+", text):
                 return int(text)
