@@ -132,6 +132,9 @@ def quiz_all_types() -> Quiz:
         "choice": _typed(ex, [every[-1]], {}),
     }
     no_mc = _typed(ex, [every[3]], {})
+    tensor_mc = _typed(
+        ex, [every[7]], {"single_channel": {"ten": [[[1, 0], [3, 0]], [[5, 0], [7, 0]]]}}
+    )
     qs = [
         Question("q1", f"Every type {NASTY}", 10, [all_parts, all_parts], "blanks", "Types"),
         Question("q2", "Every type as choice", 3, [all_parts], "multiple_choice", "Types"),
@@ -141,6 +144,7 @@ def quiz_all_types() -> Quiz:
         Question("q6", "Choice", 1, [singles["choice"]], "blanks"),
         Question("q7", "No distractors", 1, [no_mc], "multiple_choice"),
         Question("q8", "Integer as choice", 1, [singles["integer"]], "multiple_choice"),
+        Question("q9", "Tensor as choice", 2, [tensor_mc], "multiple_choice"),
     ]
     return Quiz(f"Types {NASTY}", "types-set", qs)
 
@@ -166,7 +170,9 @@ def scalars(part: Part) -> list[tuple[str, Any, float]]:
     if t == "matrix":
         return [("numeric", x, tol) for r in v for x in r]
     if t == "tensor":
-        return [("numeric", r[j][c], tol) for c in range(len(v[0][0])) for r in v for j in range(len(r))]
+        return [
+            ("numeric", r[j][c], tol) for c in range(len(v[0][0])) for r in v for j in range(len(r))
+        ]
     raise AssertionError(t)
 
 

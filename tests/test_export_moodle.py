@@ -38,7 +38,10 @@ def _text(el, path: str) -> str:
 
 
 def _numbers(markup: str) -> list[str]:
-    text = " ".join(etree.HTML(f"<div>{markup}</div>").itertext())
+    """The numbers an HTML value shows (only the table cells when it has tables)."""
+    root = etree.HTML(f"<div>{markup}</div>")
+    cells = root.findall(".//td")
+    text = " ".join(t for el in (cells or [root]) for t in el.itertext())
     return re.findall(r"-?\d+(?:\.\d+)?", text)
 
 

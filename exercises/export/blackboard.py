@@ -5,17 +5,19 @@ pairs) and ``FIB_PLUS`` (text with ``[name]`` blanks, then each name, its answer
 field). No header, no blank lines. The file cannot group questions: every variant is its own
 line, to be uploaded into a pool from which a random block draws one per question (warned once
 per question with variants). FIB_PLUS matches strings, so a tolerance is dropped there (warned).
-Question text is the plain-text prompt, HTML-escaped, with ``<br />`` for line breaks.
+Question text is the plain-text prompt, HTML-escaped, with ``<br />`` for line breaks (and
+``&#91;`` for a square bracket that is not a blank).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from ..quiz import Quiz
 from . import base
-from .base import Capabilities, Cell, Item
+from .base import Capabilities, Item
 
 CAPABILITIES = Capabilities(
     file="blackboard.txt",
@@ -29,10 +31,15 @@ CAPABILITIES = Capabilities(
 )
 
 
-def field(text: str) -> str:
-    """One TSV field: no tabs or line breaks; line breaks become ``<br />``."""
+def field(text: str, blanks: bool = False) -> str:
+    """One TSV field of question text, as HTML: no tabs, ``<br />`` for line breaks, and with
+    ``blanks`` square brackets as entities except around the ``[name]`` blanks."""
     lines = [html.escape(line.replace("\t", " "), quote=False) for line in text.splitlines()]
-    return "<br />".join(line for line in lines if line.strip())
+    out = "<br />".join(line for line in lines if line.strip())
+    if blanks:
+        out = out.replace("[", "&#91;").replace("]", "&#93;")
+        out = re.sub(r"\x00([A-Za-z0-9_]+)\x01", r"[\1]", out)
+    return out
 
 
 def plain(text: str) -> str:
@@ -71,14 +78,10 @@ def line(item: Item, warn: base.Warnings) -> list[str]:
         )
     if any(c.kind == "choice" for c in cells):
         warn(item.question, "choice blanks inside a FIB_PLUS question become text blanks")
-    fields = ["FIB_PLUS", field(base.text_body(item, lambda c: f"[{c.key}]"))]
+    fields = ["FIB_PLUS", field(base.text_body(item, lambda c: f"\x00{c.key}\x01"), blanks=True)]
     for c in cells:
-        fields += [c.key, plain(_answer(c)), ""]
+        fields += [c.key, plain(c.text), ""]
     return fields
-
-
-def _answer(c: Cell) -> str:
-    return c.text
 
 
 def _mark(correct: bool) -> str:

@@ -63,7 +63,11 @@ def _material(parent: etree._Element, text: str, texttype: str = "text/html") ->
 
 def _metadata(item_el: etree._Element, qtype: str, points: float, extra=()) -> None:
     md = _sub(_sub(item_el, "itemmetadata"), "qtimetadata")
-    for label, entry in (("question_type", qtype), ("points_possible", base.number(points)), *extra):
+    for label, entry in (
+        ("question_type", qtype),
+        ("points_possible", base.number(points)),
+        *extra,
+    ):
         f = _sub(md, "qtimetadatafield")
         _sub(f, "fieldlabel", label)
         _sub(f, "fieldentry", entry)
@@ -100,7 +104,9 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
             c = item.single
             opts = [(ch, ch == c.value, None) for ch in c.choices or []]
         idents = [base.ident(item.ident, str(i), prefix="a") for i in range(len(opts))]
-        _metadata(el, "multiple_choice_question", points, [("original_answer_ids", ",".join(idents))])
+        _metadata(
+            el, "multiple_choice_question", points, [("original_answer_ids", ",".join(idents))]
+        )
         pres = _sub(el, "presentation")
         _material(pres, base.html_string(body, lambda c: "", item.cells))
         lid = _sub(pres, "response_lid", ident="response1", rcardinality="Single")
@@ -180,7 +186,9 @@ def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
     share = 100 / len(cells)
     for c in cells:
         cond = _sub(rp, "respcondition")
-        _sub(_sub(cond, "conditionvar"), "varequal", answer_ids[c.key], respident=f"response_{c.key}")
+        _sub(
+            _sub(cond, "conditionvar"), "varequal", answer_ids[c.key], respident=f"response_{c.key}"
+        )
         _set_score(cond, f"{share:.2f}", action="Add")
     return el
 

@@ -71,9 +71,7 @@ def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
         "became its own question (numeric with its tolerance, short answer or multiple choice) "
         "in a category per variant; points are per blank",
     )
-    out = [
-        _question(f"{item.name} · {c.label}", f"{prompt}\n{c.label}:", answer(c)) for c in cells
-    ]
+    out = [_question(f"{item.name} · {c.label}", f"{prompt}\n{c.label}:", answer(c)) for c in cells]
     return f"variant {item.index + 1}", out
 
 

@@ -28,7 +28,7 @@ CAPABILITIES = Capabilities(
 )
 
 #: Characters with a meaning inside an embedded answer, escaped with a backslash.
-CLOZE_SPECIAL = "\\}#~/\"*"
+CLOZE_SPECIAL = '\\}#~/"*'
 
 
 def cloze_escape(text: str) -> str:
@@ -93,7 +93,9 @@ def _question(quiz_el: etree._Element, qtype: str, item: Item, text: str, points
     return q
 
 
-def _answer(q: etree._Element, fraction: int, text: str, feedback: str = "", fmt="moodle_auto_format"):
+def _answer(
+    q: etree._Element, fraction: int, text: str, feedback: str = "", fmt="moodle_auto_format"
+):
     a = etree.SubElement(q, "answer", fraction=str(fraction), format=fmt)
     etree.SubElement(a, "text").text = text
     _text(a, "feedback", feedback)

@@ -32,16 +32,20 @@ CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA = f"{NS} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
 
+# fmt: off
 #: XHTML elements QTI 2.1 content allows (links and objects left out on purpose).
-ALLOWED = set(
-    "abbr acronym address b big blockquote br caption cite code col colgroup dd dfn div dl dt "
-    "em h1 h2 h3 h4 h5 h6 hr i kbd li ol p pre q samp small span strong sub sup table tbody td "
-    "tfoot th thead tr tt ul var".split()
-)
-BLOCKS = set(
-    "address article aside blockquote details div dl figure figcaption footer header main nav "
-    "ol p pre section summary table ul".split()
-)
+ALLOWED = frozenset([
+    "abbr", "acronym", "address", "b", "big", "blockquote", "br", "caption", "cite", "code",
+    "col", "colgroup", "dd", "dfn", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "kbd", "li", "ol", "p", "pre", "q", "samp", "small", "span", "strong", "sub",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "ul", "var",
+])
+#: HTML elements that become a ``div`` (other unknown elements become a ``span``).
+BLOCKS = frozenset([
+    "address", "article", "aside", "blockquote", "details", "div", "dl", "figure", "figcaption",
+    "footer", "header", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "ul",
+])
+# fmt: on
 
 
 def _q(tag: str) -> str:
@@ -114,7 +118,7 @@ def _base_type(cell: Cell) -> str:
     return "identifier" if cell.kind == "choice" else "string"
 
 
-def _condition(rp, cell: Cell, choice_ids: dict[str, dict[str, str]]) -> None:
+def _condition(rp, cell: Cell) -> None:
     """Add this blank's points when its response is right (within the tolerance)."""
     cond = _sub(_sub(rp, "responseCondition"), "responseIf")
     rid = response_id(cell)
@@ -194,7 +198,7 @@ def item_document(item: Item) -> etree._Element:
     _sub(root, "itemBody").append(convert(html, blank))
     rp = _sub(root, "responseProcessing")
     for c in item.cells:
-        _condition(rp, c, choice_ids)
+        _condition(rp, c)
     return root
 
 
@@ -260,7 +264,9 @@ def write(quiz: Quiz, out_dir: Path) -> list[str]:
         for item in its:
             files[f"items/{item.ident}.xml"] = base.xml_bytes(item_document(item))
             item_ids.append(item.ident)
-        sections.append((base.ident(quiz.set_id, q.id, prefix="s"), f"{q.id} {q.title}".strip(), its))
+        sections.append(
+            (base.ident(quiz.set_id, q.id, prefix="s"), f"{q.id} {q.title}".strip(), its)
+        )
     test = test_document(quiz, sections)
     files["test.xml"] = base.xml_bytes(test)
     files["imsmanifest.xml"] = base.xml_bytes(manifest(quiz, test.get("identifier"), item_ids))
