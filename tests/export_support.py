@@ -114,12 +114,12 @@ def quiz_all_types() -> Quiz:
         Part("vec", "Vector", "vector", [1, -2, 0.5]),
         Part("mat", "Pooled map", "matrix", [[1.5, -2.25], [0.3, 4]], tolerance=0.001),
         Part("ten", "Feature maps", "tensor", [[[1, 2], [3, 4]], [[5, 6], [7, -8]]]),
-        Part("tok", "Vocabulary", "tokens", ["[UNK]", "the", NASTY]),
+        Part("tok", "Vocabulary", "tokens", ["", "[UNK]", "the", NASTY]),
         Part("idx", "Indices", "integers", [2, 3, 1]),
         Part("pad", "Padding", "choice", "same", choices=["valid", "same", NASTY]),
     ]
     wrong = {
-        "flipped_kernel": {"mat": [[4, 0.3], [-2.25, 1.5]], "tok": ["the", "[UNK]", NASTY]},
+        "flipped_kernel": {"mat": [[4, 0.3], [-2.25, 1.5]], "tok": ["[UNK]", "", "the", NASTY]},
         "no_padding": {"mat": [[1.5, -2.25]]},
         "avg_instead_of_max": {"mat": [[1.5, -2.25]]},  # duplicate value: deduplicated
         "forgot_bias": {"size": -4},
@@ -161,8 +161,8 @@ def scalars(part: Part) -> list[tuple[str, Any, float]]:
         return [("numeric", v, tol)]
     if t == "choice":
         return [("choice", v, 0.0)]
-    if t == "tokens":
-        return [("text", x, 0.0) for x in v]
+    if t == "tokens":  # the empty string is typed '' (an empty blank is unanswered)
+        return [("text", x if x != "" else "''", 0.0) for x in v]
     if t in ("vector", "integers", "shape"):
         return [("numeric", x, tol) for x in v if x is not None]
     if t == "shapes":

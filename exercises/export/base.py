@@ -104,6 +104,21 @@ class Cell:
 Layout = tuple[str, Any]
 
 
+#: How a student types the empty string (TextVectorization's padding token) in a blank.
+EMPTY_TOKEN = "''"
+EMPTY_HINT = f" (type {EMPTY_TOKEN} for an empty string)"
+
+
+def token_text(token: str) -> str:
+    """A token as typed in a blank: the empty string as ``''`` (an empty blank is unanswered)."""
+    return EMPTY_TOKEN if token == "" else str(token)
+
+
+def part_label(part: Part) -> str:
+    """The label shown before a part's blanks (token parts say how to type an empty string)."""
+    return part.label + (EMPTY_HINT if part.type == "tokens" else "")
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", str(text))
 
@@ -128,7 +143,7 @@ def part_cells(part: Part) -> tuple[list[Cell], Layout]:
         return cs, ("row", cs)
     if t == "tokens":
         cs = [
-            Cell(f"{pid}_{i}", f"{label}, entry {i + 1}", part, "text", str(x))
+            Cell(f"{pid}_{i}", f"{label}, entry {i + 1}{EMPTY_HINT}", part, "text", token_text(x))
             for i, x in enumerate(v)
         ]
         return cs, ("row", cs)
@@ -317,14 +332,14 @@ def text_body(item: Item, blank: Callable[[Cell], str]) -> str:
         return "\n".join(lines)
     for part, _, (shape, data) in item.parts:
         if shape == "scalar":
-            lines.append(f"{part.label}: {blank(data)}")
+            lines.append(f"{part_label(part)}: {blank(data)}")
         elif shape == "row":
-            lines.append(f"{part.label}: " + " ".join(_cell_text(c, blank) for c in data))
+            lines.append(f"{part_label(part)}: " + " ".join(_cell_text(c, blank) for c in data))
         elif shape in ("rows", "grid"):
-            lines.append(f"{part.label}:")
+            lines.append(f"{part_label(part)}:")
             lines += ["  " + " ".join(_cell_text(c, blank) for c in r) for r in data]
         elif shape == "grids":
-            lines.append(f"{part.label}:")
+            lines.append(f"{part_label(part)}:")
             for caption, grid in data:
                 lines.append(f"  {caption}:")
                 lines += ["    " + " ".join(_cell_text(c, blank) for c in r) for r in grid]
@@ -354,7 +369,7 @@ def html_body(item: Item) -> etree._Element:
         return root
     for part, _, (shape, data) in item.parts:
         p = etree.SubElement(root, "p")
-        p.text = f"{part.label}: "
+        p.text = f"{part_label(part)}: "
         if shape == "scalar":
             _blank(p, data)
         elif shape == "row":
