@@ -75,6 +75,11 @@ def test_every_fallback_warns_naming_the_question(tmp_path):
     assert any(w.startswith("blackboard: question q1 ") and "pool" in w for w in bb)
     for ws in warnings.values():
         assert len(ws) == len(set(ws)), "one warning per question and fallback"
+    # a choice turned into a text blank lists its choices in the text
+    assert "Padding (one of: valid, same, " in (tmp_path / "blackboard.txt").read_text()
+    with zipfile.ZipFile(tmp_path / "canvas-qti12.zip") as zf:
+        assessment = [n for n in zf.namelist() if n.count("/") and "meta" not in n]
+        assert "Padding (one of: valid, same, " in zf.read(assessment[0]).decode()
 
 
 def test_write_atomic_leaves_nothing_half_written(tmp_path, monkeypatch):

@@ -114,9 +114,14 @@ def token_text(token: str) -> str:
     return EMPTY_TOKEN if token == "" else str(token)
 
 
-def part_label(part: Part) -> str:
-    """The label shown before a part's blanks (token parts say how to type an empty string)."""
-    return part.label + (EMPTY_HINT if part.type == "tokens" else "")
+def part_label(part: Part, list_choices: bool = False) -> str:
+    """The label shown before a part's blanks: token parts say how to type an empty string;
+    with ``list_choices`` (targets that turn a choice into a text blank) choices are listed."""
+    if part.type == "tokens":
+        return part.label + EMPTY_HINT
+    if part.type == "choice" and list_choices and part.choices:
+        return f"{part.label} (one of: {', '.join(map(str, part.choices))})"
+    return part.label
 
 
 def _safe(text: str) -> str:
@@ -323,7 +328,7 @@ def misconception_title(mid: str | None) -> str:
     return misconception_info(mid).title if mid else ""
 
 
-def text_body(item: Item, blank: Callable[[Cell], str]) -> str:
+def text_body(item: Item, blank: Callable[[Cell], str], list_choices: bool = False) -> str:
     """The plain-text question: prompt, then each part with ``blank(cell)`` where it is asked."""
     lines = [item.prompt("text").rstrip()]
     if item.mode == "choice":
@@ -332,14 +337,16 @@ def text_body(item: Item, blank: Callable[[Cell], str]) -> str:
         return "\n".join(lines)
     for part, _, (shape, data) in item.parts:
         if shape == "scalar":
-            lines.append(f"{part_label(part)}: {blank(data)}")
+            lines.append(f"{part_label(part, list_choices)}: {blank(data)}")
         elif shape == "row":
-            lines.append(f"{part_label(part)}: " + " ".join(_cell_text(c, blank) for c in data))
+            lines.append(
+                f"{part_label(part, list_choices)}: " + " ".join(_cell_text(c, blank) for c in data)
+            )
         elif shape in ("rows", "grid"):
-            lines.append(f"{part_label(part)}:")
+            lines.append(f"{part_label(part, list_choices)}:")
             lines += ["  " + " ".join(_cell_text(c, blank) for c in r) for r in data]
         elif shape == "grids":
-            lines.append(f"{part_label(part)}:")
+            lines.append(f"{part_label(part, list_choices)}:")
             for caption, grid in data:
                 lines.append(f"  {caption}:")
                 lines += ["    " + " ".join(_cell_text(c, blank) for c in r) for r in grid]
@@ -358,7 +365,7 @@ def squeeze(text: str) -> str:
 BLANK_TAG = "blank"  # placeholder element for a blank in an HTML body; writers replace it
 
 
-def html_body(item: Item) -> etree._Element:
+def html_body(item: Item, list_choices: bool = False) -> etree._Element:
     """The question as an HTML ``<div>``: the prompt, then each part with ``<blank ref="key"/>``
     placeholders (tables for matrices). Multiple-choice items end with the part's label."""
     root = lxml_html.fragment_fromstring(str(item.prompt("html")), create_parent="div")
@@ -369,7 +376,7 @@ def html_body(item: Item) -> etree._Element:
         return root
     for part, _, (shape, data) in item.parts:
         p = etree.SubElement(root, "p")
-        p.text = f"{part_label(part)}: "
+        p.text = f"{part_label(part, list_choices)}: "
         if shape == "scalar":
             _blank(p, data)
         elif shape == "row":

@@ -77,8 +77,14 @@ def line(item: Item, warn: base.Warnings) -> list[str]:
             f"(e.g. {inexact[0].text!r}) is expected",
         )
     if any(c.kind == "choice" for c in cells):
-        warn(item.question, "choice blanks inside a FIB_PLUS question become text blanks")
-    fields = ["FIB_PLUS", field(base.text_body(item, lambda c: f"\x00{c.key}\x01"), blanks=True)]
+        warn(
+            item.question,
+            "choice blanks inside a FIB_PLUS question become text blanks (choices listed)",
+        )
+    fields = [
+        "FIB_PLUS",
+        field(base.text_body(item, lambda c: f"\x00{c.key}\x01", True), blanks=True),
+    ]
     for c in cells:
         fields += [c.key, plain(c.text), ""]
     return fields

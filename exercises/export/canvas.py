@@ -151,7 +151,7 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
         _sub(_sub(cond, "conditionvar"), "varequal", single.text, respident="response1")
         _set_score(cond, "100")
         return el
-    return _fill_in_blanks(el, item, body, points, warn)
+    return _fill_in_blanks(el, item, base.html_body(item, list_choices=True), points, warn)
 
 
 def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
@@ -166,7 +166,10 @@ def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
             f"(e.g. {inexact[0].text!r}) is expected",
         )
     if any(c.kind == "choice" for c in cells):
-        warn(q, "choice blanks inside a multi-blank Canvas question become text blanks")
+        warn(
+            q,
+            "choice blanks in a multi-blank Canvas question become text blanks (choices listed)",
+        )
     answer_ids = {c.key: base.ident(item.ident, c.key, prefix="a") for c in cells}
     _metadata(
         el,
