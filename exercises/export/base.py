@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,22 @@ class Cell:
     def text(self) -> str:
         """The answer as the student types it."""
         return number(self.value) if self.kind == "numeric" else str(self.value)
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text a string-matching target should accept: the key, and for a numeric blank
+        with a tolerance each rounding of the key to 0-4 decimals that lies within it
+        (``1.33``, ``1.333``, ``1.3333333333`` for 4/3 ± 0.01; ``5.50`` for 5.5 ± 0.01)."""
+        out = [self.text]
+        if self.kind != "numeric" or not self.tolerance:
+            return out
+        key, tol = decimal(self.value), decimal(self.tolerance)
+        for places in range(5):
+            rounded = key.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+            text = format(rounded.copy_abs() if rounded == 0 else rounded, "f")
+            if abs(rounded - key) <= tol and text not in out:
+                out.append(text)
+        return out
 
 
 #: One part laid out for the question body: ("scalar", cell) | ("row", [cell | str]) |
@@ -263,6 +279,26 @@ def build_item(quiz: Quiz, q: Question, index: int, warn: Callable[[Question, st
             c.points = share / len(cs)
         item.parts.append((part, cs, layout))
     return item
+
+
+def string_match_warning(what: str, cells: list[Cell]) -> str | None:
+    """The warning for a target that matches blanks as strings (Canvas, Blackboard FIB_PLUS),
+    or None when every numeric blank is an exact integer."""
+    tolerant = [c for c in cells if c.kind == "numeric" and c.tolerance]
+    inexact = [c for c in cells if c.kind == "numeric" and not c.tolerance and not c.integer]
+    notes = []
+    if tolerant:
+        examples = ", ".join(repr(t) for t in tolerant[0].texts[:3])
+        notes.append(
+            f"{len(tolerant)} blank(s) with a tolerance accept the key's roundings within it "
+            f"({examples} ...) instead of a numeric range"
+        )
+    if inexact:
+        notes.append(
+            f"{len(inexact)} non-integer blank(s) expect the key's exact text "
+            f"(e.g. {inexact[0].text!r})"
+        )
+    return f"{what} matches strings only: " + "; ".join(notes) if notes else None
 
 
 def option_seed(ex: Exercise) -> int:

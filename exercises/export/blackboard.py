@@ -4,7 +4,8 @@
 pairs) and ``FIB_PLUS`` (text with ``[name]`` blanks, then each name, its answer and an empty
 field). No header, no blank lines. The file cannot group questions: every variant is its own
 line, to be uploaded into a pool from which a random block draws one per question (warned once
-per question with variants). FIB_PLUS matches strings, so a tolerance is dropped there (warned).
+per question with variants). FIB_PLUS matches strings, so a blank with a tolerance accepts the
+key's roundings within it instead (warned).
 Question text is the plain-text prompt, HTML-escaped, with ``<br />`` for line breaks (and
 ``&#91;`` for a square bracket that is not a blank).
 """
@@ -24,9 +25,8 @@ CAPABILITIES = Capabilities(
     numeric="`NUM` with tolerance",
     multiple_choice="`MC`",
     matrix="`FIB_PLUS`, one variable per cell",
-    fallback="FIB_PLUS matches strings only: a tolerance or non-integer key in a multi-blank "
-    "question becomes the key's exact text; variants are separate lines (draw 1 from a pool); "
-    "warns",
+    fallback="FIB_PLUS matches strings only (as Canvas: roundings within the tolerance); "
+    "variants are separate lines (draw 1 from a pool); warns",
     blank_tolerance=False,
 )
 
@@ -68,14 +68,9 @@ def line(item: Item, warn: base.Warnings) -> list[str]:
             fields += [plain(ch), _mark(ch == single.value)]
         return fields
     cells = item.cells
-    inexact = [c for c in cells if c.kind == "numeric" and not c.integer]
-    if inexact:
-        warn(
-            item.question,
-            "Blackboard FIB_PLUS matches strings only: the tolerance of "
-            f"{len(inexact)} non-integer blank(s) is dropped and the key's exact text "
-            f"(e.g. {inexact[0].text!r}) is expected",
-        )
+    message = base.string_match_warning("Blackboard FIB_PLUS", cells)
+    if message:
+        warn(item.question, message)
     if any(c.kind == "choice" for c in cells):
         warn(
             item.question,
@@ -86,7 +81,7 @@ def line(item: Item, warn: base.Warnings) -> list[str]:
         field(base.text_body(item, lambda c: f"\x00{c.key}\x01", True), blanks=True),
     ]
     for c in cells:
-        fields += [c.key, plain(c.text), ""]
+        fields += [c.key, *(plain(t) for t in c.texts), ""]
     return fields
 
 

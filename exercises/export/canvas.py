@@ -6,7 +6,8 @@ The zip holds ``imsmanifest.xml``, ``<id>/<id>.xml`` (the assessment) and
 an exact decimal margin; one text blank a ``short_answer_question``; several blanks a
 ``fill_in_multiple_blanks_question`` whose text names each blank ``[key]`` and has one
 ``response_lid ident="response_key"`` per blank. Canvas matches those blanks as strings, so a
-tolerance cannot be kept there: the key's exact text is expected, and the writer warns.
+tolerance cannot be kept there: such a blank accepts the key and each of its roundings (to 0-4
+decimals) that lies within the tolerance, and the writer warns.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ CAPABILITIES = Capabilities(
     numeric="`numerical_question`, exact decimal margin",
     multiple_choice="`multiple_choice_question`",
     matrix="`fill_in_multiple_blanks_question`, `[X]` ↔ `response_X`",
-    fallback="blanks match strings only: a tolerance or non-integer key in a multi-blank "
-    "question becomes the key's exact text, and choices become text blanks; warns",
+    fallback="blanks match strings only: a blank with a tolerance accepts the key's roundings "
+    "within it, a non-integer key its exact text; choices become text blanks (listed); warns",
     blank_tolerance=False,
 )
 
@@ -157,25 +158,23 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
 def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
     cells = item.cells
     q: Question = item.question
-    inexact = [c for c in cells if c.kind == "numeric" and not c.integer]
-    if inexact:
-        warn(
-            q,
-            "Canvas fill-in-multiple-blanks matches strings only: the tolerance of "
-            f"{len(inexact)} non-integer blank(s) is dropped and the key's exact text "
-            f"(e.g. {inexact[0].text!r}) is expected",
-        )
+    message = base.string_match_warning("Canvas fill-in-multiple-blanks", cells)
+    if message:
+        warn(q, message)
     if any(c.kind == "choice" for c in cells):
         warn(
             q,
             "choice blanks in a multi-blank Canvas question become text blanks (choices listed)",
         )
-    answer_ids = {c.key: base.ident(item.ident, c.key, prefix="a") for c in cells}
+    answer_ids = {
+        c.key: [base.ident(item.ident, c.key, str(i), prefix="a") for i in range(len(c.texts))]
+        for c in cells
+    }
     _metadata(
         el,
         "fill_in_multiple_blanks_question",
         points,
-        [("original_answer_ids", ",".join(answer_ids[c.key] for c in cells))],
+        [("original_answer_ids", ",".join(a for c in cells for a in answer_ids[c.key]))],
     )
     pres = _sub(el, "presentation")
     _material(pres, base.html_string(body, lambda c: f"[{c.key}]", cells, escape=_brackets))
@@ -183,15 +182,16 @@ def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
         lid = _sub(pres, "response_lid", ident=f"response_{c.key}")
         _material(lid, c.key, texttype="text/plain")
         rc = _sub(lid, "render_choice")
-        _material(_sub(rc, "response_label", ident=answer_ids[c.key]), c.text, "text/plain")
+        for aid, text in zip(answer_ids[c.key], c.texts):
+            _material(_sub(rc, "response_label", ident=aid), text, "text/plain")
     rp = _sub(el, "resprocessing")
     _outcomes(rp)
     share = 100 / len(cells)
-    for c in cells:
+    for c in cells:  # each blank scores once, whichever of its accepted texts was given
         cond = _sub(rp, "respcondition")
-        _sub(
-            _sub(cond, "conditionvar"), "varequal", answer_ids[c.key], respident=f"response_{c.key}"
-        )
+        alts = _sub(_sub(cond, "conditionvar"), "or")
+        for aid in answer_ids[c.key]:
+            _sub(alts, "varequal", aid, respident=f"response_{c.key}")
         _set_score(cond, f"{share:.2f}", action="Add")
     return el
 
