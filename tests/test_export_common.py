@@ -82,6 +82,15 @@ def test_every_fallback_warns_naming_the_question(tmp_path):
         assert "Padding (one of: valid, same, " in zf.read(assessment[0]).decode()
 
 
+def test_warnings_come_once_per_question_not_per_variant(tmp_path):
+    quiz = quiz_all_kinds(4)
+    for name, write in WRITERS.items():
+        warnings = write(quiz, tmp_path)
+        for q in quiz.questions:
+            mine = [w for w in warnings if w.startswith(f"{name}: question {q.id} ")]
+            assert len(mine) <= 3, mine
+
+
 def test_write_atomic_leaves_nothing_half_written(tmp_path, monkeypatch):
     target = tmp_path / "out.txt"
 

@@ -283,21 +283,16 @@ def build_item(quiz: Quiz, q: Question, index: int, warn: Callable[[Question, st
 
 def string_match_warning(what: str, cells: list[Cell]) -> str | None:
     """The warning for a target that matches blanks as strings (Canvas, Blackboard FIB_PLUS),
-    or None when every numeric blank is an exact integer."""
-    tolerant = [c for c in cells if c.kind == "numeric" and c.tolerance]
-    inexact = [c for c in cells if c.kind == "numeric" and not c.tolerance and not c.integer]
+    or None when every numeric blank is an exact integer. Worded the same for every variant, so
+    a question warns once."""
     notes = []
-    if tolerant:
-        examples = ", ".join(repr(t) for t in tolerant[0].texts[:3])
+    if any(c.kind == "numeric" and c.tolerance for c in cells):
         notes.append(
-            f"{len(tolerant)} blank(s) with a tolerance accept the key's roundings within it "
-            f"({examples} ...) instead of a numeric range"
+            "blanks with a tolerance accept the key and its roundings to 0-4 decimals that lie "
+            "within the tolerance (e.g. 1.33 and 1.333 for 4/3 ± 0.01), not a numeric range"
         )
-    if inexact:
-        notes.append(
-            f"{len(inexact)} non-integer blank(s) expect the key's exact text "
-            f"(e.g. {inexact[0].text!r})"
-        )
+    if any(c.kind == "numeric" and not c.tolerance and not c.integer for c in cells):
+        notes.append("non-integer blanks without a tolerance expect the key's exact text")
     return f"{what} matches strings only: " + "; ".join(notes) if notes else None
 
 
