@@ -257,7 +257,22 @@ class Item:
         return cs[0] if self.mode == "blanks" and len(cs) == 1 else None
 
     def prompt(self, fmt: str) -> str:
-        return render_prompt(self.exercise, fmt)
+        return prompt(self.exercise, fmt)
+
+
+_PROMPTS: dict[tuple[str, str], str] = {}
+
+
+def prompt(ex: Exercise, fmt: str) -> str:
+    """The exercise's prompt in ``fmt``, rendered once per exercise and format even when several
+    writers (or identical variants) ask for it. The key is the exercise's full ``repr``."""
+    key = (repr(ex), fmt)
+    text = _PROMPTS.get(key)
+    if text is None:
+        if len(_PROMPTS) >= 16384:
+            _PROMPTS.clear()
+        text = _PROMPTS[key] = render_prompt(ex, fmt)
+    return text
 
 
 def build_item(quiz: Quiz, q: Question, index: int, warn: Callable[[Question, str], None]) -> Item:

@@ -93,7 +93,7 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
     q = item.question
     points = float(q.points)
     el = etree.Element(_q("item"), ident=item.ident, title=item.name)
-    body = base.html_body(item)
+    body = base.html_body(item, list_choices=True)
     if item.mode == "choice" or (item.single is not None and item.single.kind == "choice"):
         if item.mode == "choice":
             assert item.choice is not None
@@ -152,7 +152,7 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
         _sub(_sub(cond, "conditionvar"), "varequal", single.text, respident="response1")
         _set_score(cond, "100")
         return el
-    return _fill_in_blanks(el, item, base.html_body(item, list_choices=True), points, warn)
+    return _fill_in_blanks(el, item, body, points, warn)
 
 
 def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
