@@ -190,3 +190,12 @@ def test_write_into_a_fresh_directory(tmp_path):
     WRITERS["moodle"](quiz, out)
     assert (out / "moodle.xml").is_file()
     assert Path(out).is_dir()
+
+
+def test_missing_schemas_fail_loudly(monkeypatch, tmp_path):
+    import tests.export_support as support
+
+    monkeypatch.setattr(support, "ROOT", tmp_path / "clone")
+    monkeypatch.setenv("CONVGRADE_SHARED", str(tmp_path / "nowhere"))
+    with pytest.raises(AssertionError, match="schemas not found"):
+        support.shared_dir()
