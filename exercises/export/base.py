@@ -356,10 +356,14 @@ def value_text(part: Part, v: Any) -> str:
         return number(v)
     if part.type == "choice":
         return str(v)
+
+    def tup(shape: Any) -> str:  # a Python tuple: (16,) for one axis
+        return "(" + ", ".join(fmt(x) for x in shape) + ("," if len(shape) == 1 else "") + ")"
+
     if part.type == "shape":
-        return "(" + ", ".join(fmt(x) for x in v) + ")"
+        return tup(v)
     if part.type == "shapes":
-        return ", ".join("(" + ", ".join(fmt(x) for x in s) + ")" for s in v)
+        return ", ".join(tup(s) for s in v)
     return fmt(v)
 
 
