@@ -79,7 +79,7 @@ def array(
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
         raise ParamError(name, expected, value) from None
-    if arr.ndim != ndim or arr.size == 0 or not np.all(np.isfinite(arr)):
+    if arr.ndim != ndim or arr.size == 0 or not np.isfinite(arr).all():
         raise ParamError(name, expected, value)
     if any(s > max_side for s in arr.shape):
         raise ParamError(name, f"{expected} with at most {max_side} entries per axis", arr.shape)
@@ -92,6 +92,8 @@ def array(
 
 def _is_integral(value: Any) -> bool:
     if isinstance(value, list | tuple):
+        if all(type(v) is int for v in value):  # fast path: a row of plain ints
+            return True
         return all(_is_integral(v) for v in value)
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 

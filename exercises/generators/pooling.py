@@ -1,0 +1,245 @@
+"""pooling: max or average pooling of a matrix (Keras MaxPooling2D / AveragePooling2D).
+
+Also home of the pooling solution pieces the conv-then-pool kind reuses:
+:func:`pool_solution` (answer, worked steps), :func:`pool_misconceptions`, :func:`pool_answer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import params as P
+from ..model import Part
+from ..reference.grid import Pads
+from ..reference.pool import MODES, pool2d, pool_pads, pool_windows, reduce_windows
+from ..registry import Kind, Solved
+from .conv2d import as_pair
+from .shapes import (
+    check_fits,
+    draw_out,
+    input_length,
+    pair_value,
+    pick,
+    size_steps,
+    strides_or_none,
+)
+
+#: Tolerance of an answer with non-integer averages (students round to two decimals).
+TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class Level:
+    out: tuple[int, int]
+    square: bool
+    pools: tuple[Any, ...]
+    strides: tuple[Any, ...]  # None = pool_size (the Keras default)
+    paddings: tuple[str, ...]
+    values: tuple[int, int]
+
+
+LEVELS = {
+    1: Level((2, 2), True, (2,), (None,), ("valid",), (0, 9)),
+    2: Level((2, 3), True, (2,), (None, None, 1), ("valid", "same"), (-3, 9)),
+    3: Level((2, 3), False, (2, 3, (2, 3), (3, 2)), (None, 1, 2), ("valid", "same"), (-5, 9)),
+}
+
+
+def padding_name(name: str, value: Any) -> str:
+    """Pooling padding: 'valid' or 'same' (no explicit integer, as in Keras)."""
+    return P.choice(name, value.lower() if isinstance(value, str) else value, P.PADDINGS)
+
+
+def sample_pool(
+    rng: np.random.Generator, level: Level, given: dict[str, Any], names: dict[str, str]
+) -> dict[str, Any]:
+    """Random pooling parameters (mode, pool size, strides, padding), given ones respected.
+
+    ``names`` maps ``mode``/``pool_size``/``strides``/``padding`` to this kind's parameter names.
+    """
+    mode = given.get(names["mode"]) or pick(rng, MODES)
+    if names["pool_size"] in given:
+        pool = P.size_pair(names["pool_size"], given[names["pool_size"]], lo=1)
+    else:
+        pool = as_pair(pick(rng, level.pools))
+    if names["strides"] in given:
+        strides = strides_or_none(names["strides"], given[names["strides"]])
+    else:
+        s = pick(rng, level.strides)
+        strides = None if s is None else as_pair(s)
+    if names["padding"] in given:
+        padding = padding_name(names["padding"], given[names["padding"]])
+    else:
+        padding = pick(rng, level.paddings)
+    return {
+        names["mode"]: mode,
+        names["pool_size"]: pool,
+        names["strides"]: strides,
+        names["padding"]: padding,
+    }
+
+
+NAMES = {"mode": "mode", "pool_size": "pool_size", "strides": "strides", "padding": "padding"}
+
+
+def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
+    level = LEVELS[difficulty]
+    p = sample_pool(rng, level, given, NAMES)
+    pool, strides = p["pool_size"], p["strides"] or p["pool_size"]
+    if "input" in given:
+        shape = (1, 1)  # replaced by the given input
+    else:
+        oh = draw_out(rng, level.out, pool[0], strides[0], p["padding"])
+        h = input_length(rng, oh, pool[0], strides[0], p["padding"])
+        if level.square and pool[0] == pool[1] and strides[0] == strides[1]:
+            shape = (h, h)
+        else:
+            ow = draw_out(rng, level.out, pool[1], strides[1], p["padding"])
+            shape = (h, input_length(rng, ow, pool[1], strides[1], p["padding"]))
+    lo, hi = level.values
+    p["input"] = rng.integers(lo, hi + 1, size=shape).tolist()
+    p["pool_size"] = pair_value(pool)
+    p["strides"] = None if p["strides"] is None else pair_value(p["strides"])
+    return p
+
+
+def validate_pool(p: dict[str, Any], shape: tuple[int, ...], names: dict[str, str]) -> dict:
+    """Checked pooling parameters (under this kind's ``names``) for an input of ``shape``."""
+    mode = P.choice(names["mode"], p[names["mode"]], MODES)
+    pool = P.size_pair(names["pool_size"], p[names["pool_size"]], lo=1)
+    strides = strides_or_none(names["strides"], p[names["strides"]])
+    padding = padding_name(names["padding"], p[names["padding"]])
+    check_fits(names["pool_size"], shape, pool, strides or pool, padding, what="pool")
+    return {
+        names["mode"]: mode,
+        names["pool_size"]: pair_value(pool),
+        names["strides"]: None if strides is None else pair_value(strides),
+        names["padding"]: padding,
+    }
+
+
+def validate(p: dict[str, Any]) -> dict[str, Any]:
+    x = P.array("input", p["input"], 2)
+    return {"input": P.tolist(x), **validate_pool(p, x.shape, NAMES)}
+
+
+def pool_answer(y: np.ndarray, mode: str) -> list:
+    """Plain JSON values: averages as floats, maxima as the input's numbers."""
+    if mode == "average":
+        return np.round(y.astype(float), 10).tolist()
+    return P.tolist(y)
+
+
+def is_integral(values: list) -> bool:
+    return all(float(v).is_integer() for row in values for v in row)
+
+
+def pool_solution(
+    x: np.ndarray,
+    pool: tuple[int, int],
+    strides: tuple[int, int],
+    padding: str,
+    mode: str,
+    *,
+    label: str = "y",
+    output: str = "output",
+) -> tuple[np.ndarray, np.ndarray, Pads, list[dict[str, Any]]]:
+    """Keras pooling of the matrix ``x``: ``y``, the windows, the pads and the worked steps."""
+    pads = pool_pads(x.shape, pool, strides, padding)
+    win = pool_windows(x, pool, strides, pads)
+    y = reduce_windows(win, mode)
+    oh, ow = y.shape
+    steps = size_steps(x.shape, pool, strides, padding, (oh, ow), pads, output=output)
+    rows = win.reshape(oh * ow, pool[0] * pool[1]).tolist()
+    if any(pads):
+        cast = int if x.dtype.kind in "iu" else float
+        rows = [[cast(v) for v in r if v == v] for r in rows]
+        steps.append(
+            {
+                "step": "text",
+                "text": "Padded cells are ignored: they never win a max and are not counted "
+                "in an average.",
+            }
+        )
+    op = "max" if mode == "max" else "mean"
+    results = pool_answer(y, mode)
+    labels = [f"{label}[{i},{j}]" for i in range(oh) for j in range(ow)]
+    steps += [
+        {"step": "pool", "label": lab, "op": op, "values": r, "result": v}
+        for lab, r, v in zip(labels, rows, [v for row in results for v in row])
+    ]
+    return y, win, pads, steps
+
+
+def pool_misconceptions(
+    x: np.ndarray,
+    win: np.ndarray,
+    pool: tuple[int, int],
+    strides: tuple[int, int],
+    padding: str,
+    mode: str,
+    pads: Pads,
+) -> dict[str, tuple[np.ndarray, str]]:
+    """Misconception -> (wrong output, the mode it was computed in) for pooling ``x``."""
+    out: dict[str, tuple[np.ndarray, str]] = {}
+    if strides == pool and max(pool) > 1:
+        y1 = pool2d(x, pool, (1, 1), padding, mode)
+        if y1 is not None:
+            out["pool_stride_one"] = (y1, mode)
+    if mode == "max":
+        out["avg_instead_of_max"] = (reduce_windows(win, "average"), "average")
+    else:
+        out["max_instead_of_avg"] = (reduce_windows(win, "max"), "max")
+        if any(pads):
+            out["avg_counts_padding"] = (
+                reduce_windows(win, "average", count_padding=True),
+                "average",
+            )
+    return out
+
+
+def solve(p: dict[str, Any]) -> Solved:
+    x = np.asarray(p["input"])
+    mode, padding = p["mode"], p["padding"]
+    pool = as_pair(p["pool_size"])
+    strides = pool if p["strides"] is None else as_pair(p["strides"])
+    y, win, pads, steps = pool_solution(x, pool, strides, padding, mode)
+    output = pool_answer(y, mode)
+    tol = 0.0 if is_integral(output) else TOLERANCE
+    parts = [
+        Part("shape", "Output shape (rows, columns)", "shape", list(y.shape)),
+        Part("output", "Output matrix", "matrix", output, tolerance=tol),
+    ]
+    wrong = {
+        m: {"shape": list(v.shape), "output": pool_answer(v, vmode)}
+        for m, (v, vmode) in pool_misconceptions(x, win, pool, strides, padding, mode, pads).items()
+    }
+    return Solved(parts, steps, wrong)
+
+
+def degenerate(p: dict[str, Any], solved: Solved) -> str | None:
+    y = solved.parts[1].answer
+    if len(y) < 2 or len(y[0]) < 2:
+        return "fewer than two output rows or columns"
+    if not any(any(row) for row in y):
+        return "all-zero output"
+    first = p["input"][0][0]
+    if all(v == first for row in p["input"] for v in row):
+        return "constant input"
+    return None
+
+
+KIND = Kind(
+    name="pooling",
+    version=1,
+    summary="Max or average pooling of a matrix: pool_size, strides (default pool_size), padding",
+    params=("input", "mode", "pool_size", "strides", "padding"),
+    sample=sample,
+    validate=validate,
+    solve=solve,
+    degenerate=degenerate,
+    defaults={"mode": "max", "pool_size": 2, "strides": None, "padding": "valid"},
+)
