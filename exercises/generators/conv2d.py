@@ -1,7 +1,7 @@
 """conv2d: a matrix cross-correlated with a kernel, with padding and strides (Keras Conv2D).
 
-Also home of the Conv2D solution pieces the multichannel and conv-then-pool kinds reuse:
-:func:`conv_solution` (answer, worked steps) and :func:`conv_misconceptions`.
+Also home of the Conv2D solution the multichannel and conv-then-pool kinds reuse:
+:func:`conv_solution` (answer, worked steps, misconception outputs).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import params as P
 from ..model import Part
-from ..reference.grid import NO_PADS, Pads, correlate_windows, flat_kernels, pad2d
+from ..reference.grid import NO_PADS, correlate_variants, flat_kernels, pad2d
 from ..registry import Kind, Solved
 from .shapes import (
     check_fits,
@@ -157,12 +157,43 @@ def conv_solution(
     *,
     label: str = "y",
     output: str = "output",
-) -> tuple[np.ndarray, Pads, list[dict[str, Any]]]:
-    """Keras Conv2D of ``x`` (H x W x C) with ``kernel`` (kh x kw x C x F): ``y``, pads, steps."""
+    single_channel: bool = False,
+) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Keras Conv2D of ``x`` (H x W x C) with ``kernel`` (kh x kw x C x F).
+
+    Returns the output ``y`` (H' x W' x F), the worked steps, and the outputs the kernel,
+    padding and stride misconceptions produce (``single_channel`` too, when asked), all from
+    one correlation (:func:`~exercises.reference.grid.correlate_variants`).
+    """
     pads = conv_pads(x.shape, kernel.shape[:2], strides, padding)
-    flat, y = correlate_windows(x, kernel, strides, pads)
-    if bias is not None:
-        y = y + np.asarray(bias)
+    variants = {"key": (pads, strides)}
+    if any(pads):
+        variants["no_padding"] = (NO_PADS, strides)
+    if isinstance(padding, int) and padding > 0:
+        variants["one_sided_padding"] = ((padding, 0, padding, 0), strides)
+    if padding == "same" and ((pads[0] + pads[1]) % 2 or (pads[2] + pads[3]) % 2):
+        th, tw = math.ceil((pads[0] + pads[1]) / 2), math.ceil((pads[2] + pads[3]) / 2)
+        variants["symmetric_same_padding"] = ((th, th, tw, tw), strides)
+    if strides != (1, 1):
+        variants["ignored_stride"] = (pads, (1, 1))
+    f = kernel.shape[3]
+    kernels = [kernel, kernel[::-1, ::-1]]
+    single_channel = single_channel and x.shape[2] > 1
+    if single_channel:
+        k0 = np.zeros_like(kernel)
+        k0[:, :, 0] = kernel[:, :, 0]
+        kernels.append(k0)
+    results = correlate_variants(x, np.concatenate(kernels, axis=3), variants)
+    flat, ys = results.pop("key")
+    b = 0 if bias is None else np.asarray(bias)
+    y = ys[..., :f] + b
+    wrong = {"flipped_kernel": ys[..., f : 2 * f] + b}
+    for name, r in results.items():
+        if r is not None:
+            wrong[name] = r[1][..., :f] + b
+    if single_channel:
+        wrong["single_channel"] = ys[..., 2 * f :] + b
+
     steps = size_steps(
         x.shape, kernel.shape[:2], strides, padding, y.shape[:2], pads, output=output
     )
@@ -173,51 +204,20 @@ def conv_solution(
         else:
             steps.append({"step": "tensor", "label": "Padded input", "value": P.tolist(xp)})
     steps += window_steps(flat, kernel, y, bias, label)
-    return y, pads, steps
-
-
-def conv_misconceptions(
-    x: np.ndarray,
-    kernel: np.ndarray,
-    strides: tuple[int, int],
-    padding: str | int,
-    pads: Pads,
-    bias: list | None = None,
-) -> dict[str, np.ndarray]:
-    """The outputs (H x W x F) the kernel, padding and stride misconceptions produce."""
-    b = None if bias is None else np.asarray(bias)
-
-    def run(k: np.ndarray = kernel, s: tuple[int, int] = strides, pd: Pads = pads):
-        r = correlate_windows(x, k, s, pd)
-        if r is None:
-            return None
-        return r[1] if b is None else r[1] + b
-
-    out = {"flipped_kernel": run(k=kernel[::-1, ::-1])}
-    if any(pads):
-        out["no_padding"] = run(pd=NO_PADS)
-    if isinstance(padding, int) and padding > 0:
-        out["one_sided_padding"] = run(pd=(padding, 0, padding, 0))
-    if padding == "same" and ((pads[0] + pads[1]) % 2 or (pads[2] + pads[3]) % 2):
-        th, tw = math.ceil((pads[0] + pads[1]) / 2), math.ceil((pads[2] + pads[3]) / 2)
-        out["symmetric_same_padding"] = run(pd=(th, th, tw, tw))
-    if strides != (1, 1):
-        out["ignored_stride"] = run(s=(1, 1))
-    return {m: y for m, y in out.items() if y is not None}
+    return y, steps, wrong
 
 
 def solve(p: dict[str, Any]) -> Solved:
     x = np.asarray(p["input"])[..., None]
     k = np.asarray(p["kernel"])[..., None, None]
     strides, padding = as_pair(p["strides"]), p["padding"]
-    y, pads, steps = conv_solution(x, k, strides, padding)
+    y, steps, wrong_y = conv_solution(x, k, strides, padding)
     parts = [
         Part("shape", "Output shape (rows, columns)", "shape", list(y.shape[:2])),
         Part("output", "Output matrix", "matrix", P.tolist(y[..., 0])),
     ]
     wrong = {
-        m: {"shape": list(v.shape[:2]), "output": P.tolist(v[..., 0])}
-        for m, v in conv_misconceptions(x, k, strides, padding, pads).items()
+        m: {"shape": list(v.shape[:2]), "output": P.tolist(v[..., 0])} for m, v in wrong_y.items()
     }
     return Solved(parts, steps, wrong)
 

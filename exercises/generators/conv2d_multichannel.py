@@ -14,9 +14,8 @@ import numpy as np
 from .. import params as P
 from ..errors import ParamError
 from ..model import Part
-from ..reference.grid import correlate_windows
 from ..registry import Kind, Solved
-from .conv2d import as_pair, conv_misconceptions, conv_solution
+from .conv2d import as_pair, conv_solution
 from .shapes import check_fits, draw_out, explicit_ok, input_length, pair_value, pick
 
 
@@ -109,15 +108,11 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
 def solve(p: dict[str, Any]) -> Solved:
     x, k, bias = np.asarray(p["input"]), np.asarray(p["kernel"]), p["bias"]
     strides, padding = as_pair(p["strides"]), p["padding"]
-    y, pads, steps = conv_solution(x, k, strides, padding, bias)
+    y, steps, wrong = conv_solution(x, k, strides, padding, bias, single_channel=True)
     parts = [
         Part("shape", "Output shape (rows, columns, filters)", "shape", list(y.shape)),
         Part("output", "Output feature maps", "tensor", P.tolist(y)),
     ]
-    wrong = conv_misconceptions(x, k, strides, padding, pads, bias)
-    if x.shape[2] > 1:
-        one = correlate_windows(x[..., :1], k[:, :, :1, :], strides, pads)[1]
-        wrong["single_channel"] = one if bias is None else one + np.asarray(bias)
     if bias is not None and any(bias):
         wrong["forgot_bias"] = y - np.asarray(bias)
     return Solved(

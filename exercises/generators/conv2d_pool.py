@@ -7,6 +7,7 @@ layer's are ``mode``, ``pool_size``, ``pool_strides`` and ``pool_padding``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from itertools import product
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..reference.conv import output_length
 from ..reference.pool import MODES, pool2d
 from ..registry import Kind, Solved
 from . import conv2d, pooling
-from .conv2d import as_pair, conv_misconceptions, conv_solution
+from .conv2d import as_pair, conv_solution
 from .shapes import pair_value, pick
 
 NAMES = {
@@ -48,8 +49,23 @@ LEVELS = {
 }  # fmt: skip
 
 
-def pool_output_shape(shape, pool, strides, padding) -> tuple[int, int]:
+def pool_output_shape(shape, pool, strides, padding) -> tuple[int, ...]:
     return tuple(output_length(n, k, s, padding) for n, k, s in zip(shape, pool, strides))
+
+
+@cache
+def _pool_options(difficulty: int, conv_shape: tuple[int, ...]) -> list[tuple]:
+    """The level's pooling layers (pool_size, pool_strides, pool_padding) whose output on a
+    ``conv_shape`` input is 2 or 3 wide along both axes."""
+    level = LEVELS[difficulty]
+    options = [
+        (pool, s, pad)
+        for pool, s, pad in product(level.pools, level.pool_strides, level.pool_paddings)
+        if all(
+            2 <= n <= 3 for n in pool_output_shape(conv_shape, (pool,) * 2, (s or pool,) * 2, pad)
+        )
+    ]
+    return options or [(2, None, "same")]
 
 
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
@@ -65,15 +81,7 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     }
     conv_shape = tuple(output_length(n, k, s, padding) for n, k, s in zip(shape, size, strides))
     p["mode"] = given.get("mode") or pick(rng, level.modes)
-    # Pooling layers whose output on this conv output is 2 or 3 wide along both axes.
-    options = [
-        (pool, s, pad)
-        for pool, s, pad in product(level.pools, level.pool_strides, level.pool_paddings)
-        if all(
-            2 <= n <= 3 for n in pool_output_shape(conv_shape, (pool,) * 2, (s or pool,) * 2, pad)
-        )
-    ] or [(2, None, "same")]
-    pool, s, pad = pick(rng, options)
+    pool, s, pad = pick(rng, _pool_options(difficulty, conv_shape))
     p["pool_size"], p["pool_strides"], p["pool_padding"] = pool, s, pad
     return p
 
@@ -98,9 +106,9 @@ def solve(p: dict[str, Any]) -> Solved:
     pool = as_pair(p["pool_size"])
     pstrides = pool if p["pool_strides"] is None else as_pair(p["pool_strides"])
 
-    y, pads, conv_steps = conv_solution(x, k, strides, padding, output="convolution output")
+    y, conv_steps, wrong_y = conv_solution(x, k, strides, padding, output="convolution output")
     c = y[..., 0]
-    z, win, ppads, pool_steps = pooling.pool_solution(
+    z, pool_steps, wrong_z = pooling.pool_solution(
         c, pool, pstrides, ppadding, mode, label="z", output="pooling output"
     )
     conv_out = P.tolist(c)
@@ -120,7 +128,7 @@ def solve(p: dict[str, Any]) -> Solved:
         *pool_steps,
     ]
     wrong: dict[str, dict[str, Any]] = {}
-    for m, v in conv_misconceptions(x, k, strides, padding, pads).items():
+    for m, v in wrong_y.items():
         v = v[..., 0]
         answers = {"conv_shape": list(v.shape), "conv_output": P.tolist(v)}
         zv = pool2d(v, pool, pstrides, ppadding, mode)
@@ -128,9 +136,7 @@ def solve(p: dict[str, Any]) -> Solved:
             answers["pool_shape"] = list(zv.shape)
             answers["pool_output"] = pooling.pool_answer(zv, mode)
         wrong[m] = answers
-    for m, (v, vmode) in pooling.pool_misconceptions(
-        c, win, pool, pstrides, ppadding, mode, ppads
-    ).items():
+    for m, (v, vmode) in wrong_z.items():
         wrong[m] = {"pool_shape": list(v.shape), "pool_output": pooling.pool_answer(v, vmode)}
     return Solved(parts, steps, wrong)
 

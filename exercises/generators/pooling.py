@@ -1,7 +1,7 @@
 """pooling: max or average pooling of a matrix (Keras MaxPooling2D / AveragePooling2D).
 
 Also home of the pooling solution pieces the conv-then-pool kind reuses:
-:func:`pool_solution` (answer, worked steps), :func:`pool_misconceptions`, :func:`pool_answer`.
+:func:`pool_solution` (answer, worked steps, misconception outputs) and :func:`pool_answer`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import numpy as np
 
 from .. import params as P
 from ..model import Part
-from ..reference.grid import Pads
-from ..reference.pool import MODES, pool2d, pool_pads, pool_windows, reduce_windows
+from ..reference.pool import MODES, pool2d, pool_pads, window_values
 from ..registry import Kind, Solved
 from .conv2d import as_pair
 from .shapes import (
@@ -129,7 +128,7 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
 def pool_answer(y: np.ndarray, mode: str) -> list:
     """Plain JSON values: averages as floats, maxima as the input's numbers."""
     if mode == "average":
-        return np.round(y.astype(float), 10).tolist()
+        return y.round(10).tolist()  # a mean is always a float array
     return P.tolist(y)
 
 
@@ -146,17 +145,14 @@ def pool_solution(
     *,
     label: str = "y",
     output: str = "output",
-) -> tuple[np.ndarray, np.ndarray, Pads, list[dict[str, Any]]]:
-    """Keras pooling of the matrix ``x``: ``y``, the windows, the pads and the worked steps."""
+) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, tuple[np.ndarray, str]]]:
+    """Keras pooling of the matrix ``x``: ``y``, the worked steps, and misconception -> (wrong
+    output, the mode it is an answer in)."""
+    y = pool2d(x, pool, strides, padding, mode)
     pads = pool_pads(x.shape, pool, strides, padding)
-    win = pool_windows(x, pool, strides, pads)
-    y = reduce_windows(win, mode)
     oh, ow = y.shape
     steps = size_steps(x.shape, pool, strides, padding, (oh, ow), pads, output=output)
-    rows = win.reshape(oh * ow, pool[0] * pool[1]).tolist()
     if any(pads):
-        cast = int if x.dtype.kind in "iu" else float
-        rows = [[cast(v) for v in r if v == v] for r in rows]
         steps.append(
             {
                 "step": "text",
@@ -166,39 +162,26 @@ def pool_solution(
         )
     op = "max" if mode == "max" else "mean"
     results = pool_answer(y, mode)
+    values = window_values(P.tolist(x), pool, strides, pads)
     labels = [f"{label}[{i},{j}]" for i in range(oh) for j in range(ow)]
     steps += [
         {"step": "pool", "label": lab, "op": op, "values": r, "result": v}
-        for lab, r, v in zip(labels, rows, [v for row in results for v in row])
+        for lab, r, v in zip(labels, values, [v for row in results for v in row])
     ]
-    return y, win, pads, steps
 
-
-def pool_misconceptions(
-    x: np.ndarray,
-    win: np.ndarray,
-    pool: tuple[int, int],
-    strides: tuple[int, int],
-    padding: str,
-    mode: str,
-    pads: Pads,
-) -> dict[str, tuple[np.ndarray, str]]:
-    """Misconception -> (wrong output, the mode it was computed in) for pooling ``x``."""
-    out: dict[str, tuple[np.ndarray, str]] = {}
+    wrong: dict[str, tuple[np.ndarray, str]] = {}
     if strides == pool and max(pool) > 1:
         y1 = pool2d(x, pool, (1, 1), padding, mode)
         if y1 is not None:
-            out["pool_stride_one"] = (y1, mode)
+            wrong["pool_stride_one"] = (y1, mode)
     if mode == "max":
-        out["avg_instead_of_max"] = (reduce_windows(win, "average"), "average")
+        wrong["avg_instead_of_max"] = (pool2d(x, pool, strides, padding, "average"), "average")
     else:
-        out["max_instead_of_avg"] = (reduce_windows(win, "max"), "max")
+        wrong["max_instead_of_avg"] = (pool2d(x, pool, strides, padding, "max"), "max")
         if any(pads):
-            out["avg_counts_padding"] = (
-                reduce_windows(win, "average", count_padding=True),
-                "average",
-            )
-    return out
+            counted = pool2d(x, pool, strides, padding, "average", count_padding=True)
+            wrong["avg_counts_padding"] = (counted, "average")
+    return y, steps, wrong
 
 
 def solve(p: dict[str, Any]) -> Solved:
@@ -206,7 +189,7 @@ def solve(p: dict[str, Any]) -> Solved:
     mode, padding = p["mode"], p["padding"]
     pool = as_pair(p["pool_size"])
     strides = pool if p["strides"] is None else as_pair(p["strides"])
-    y, win, pads, steps = pool_solution(x, pool, strides, padding, mode)
+    y, steps, wrong_y = pool_solution(x, pool, strides, padding, mode)
     output = pool_answer(y, mode)
     tol = 0.0 if is_integral(output) else TOLERANCE
     parts = [
@@ -215,7 +198,7 @@ def solve(p: dict[str, Any]) -> Solved:
     ]
     wrong = {
         m: {"shape": list(v.shape), "output": pool_answer(v, vmode)}
-        for m, (v, vmode) in pool_misconceptions(x, win, pool, strides, padding, mode, pads).items()
+        for m, (v, vmode) in wrong_y.items()
     }
     return Solved(parts, steps, wrong)
 

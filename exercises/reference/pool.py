@@ -7,6 +7,8 @@ win a max and are not counted in an average.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from .conv import pad_amounts
@@ -16,7 +18,7 @@ MODES = ("max", "average")
 
 
 def pool_pads(
-    shape: tuple[int, int], pool_size: tuple[int, int], strides: tuple[int, int], padding: str
+    shape: tuple[int, ...], pool_size: tuple[int, int], strides: tuple[int, int], padding: str
 ) -> Pads:
     """(top, bottom, left, right) padding Keras applies before pooling."""
     t, b = pad_amounts(shape[0], pool_size[0], strides[0], padding)
@@ -24,30 +26,15 @@ def pool_pads(
     return (t, b, l, r)
 
 
-def pool_windows(
-    x: np.ndarray, pool_size: tuple[int, int], strides: tuple[int, int], pads: Pads
-) -> np.ndarray | None:
-    """``oh x ow x (ph*pw)`` float windows, padded cells as NaN; ``None`` if the pool won't fit."""
-    xp = pad2d(x.astype(float), pads, np.nan) if any(pads) else x
-    if pool_size[0] > xp.shape[0] or pool_size[1] > xp.shape[1]:
-        return None
-    win = windows2d(xp, pool_size, strides)
-    oh, ow = win.shape[:2]
-    return win.reshape(oh, ow, pool_size[0] * pool_size[1])
+def real_counts(n: int, k: int, s: int, before: int, out: int) -> list[int]:
+    """How many real (non-padded) cells each of ``out`` windows covers along one axis."""
+    return [min(i * s - before + k, n) - max(i * s - before, 0) for i in range(out)]
 
 
-def reduce_windows(win: np.ndarray, mode: str, *, count_padding: bool = False) -> np.ndarray:
-    """Pool each window of :func:`pool_windows`: max, or mean over the real (non-NaN) cells.
-
-    ``count_padding`` divides by the full window size instead (what Keras does *not* do).
-    """
-    if win.dtype.kind != "f":  # no padding: plain reductions
-        return win.max(axis=2) if mode == "max" else win.mean(axis=2)
-    if mode == "max":
-        return np.fmax.reduce(win, axis=2)
-    real = ~np.isnan(win)
-    total = np.where(real, win, 0.0).sum(axis=2)
-    return total / (win.shape[2] if count_padding else real.sum(axis=2))
+@cache
+def _lowest(dtype: np.dtype) -> float | int:
+    """A padding value that never wins a max: -inf, or the smallest integer of ``dtype``."""
+    return -np.inf if dtype.kind == "f" else int(np.iinfo(dtype).min)
 
 
 def pool2d(
@@ -56,9 +43,44 @@ def pool2d(
     strides: tuple[int, int] | None = None,
     padding: str = "valid",
     mode: str = "max",
+    *,
+    count_padding: bool = False,
 ) -> np.ndarray | None:
-    """Keras 2-D pooling of the matrix ``x``; ``None`` when the pool does not fit the input."""
+    """Keras 2-D pooling of the matrix ``x``; ``None`` when the pool does not fit the input.
+
+    ``count_padding`` divides an average by the full window size instead of the number of real
+    cells (what Keras does *not* do; a misconception).
+    """
     strides = strides or pool_size
-    pads = pool_pads(x.shape[:2], pool_size, strides, padding)
-    win = pool_windows(x, pool_size, strides, pads)
-    return None if win is None else reduce_windows(win, mode)
+    pads = pool_pads(x.shape, pool_size, strides, padding)
+    padded = any(pads)
+    (ph, pw), (t, b, l, r) = pool_size, pads
+    h, w = x.shape
+    if ph > h + t + b or pw > w + l + r:
+        return None
+    if mode == "max":
+        xp = pad2d(x, pads, _lowest(x.dtype)) if padded else x
+        return windows2d(xp, pool_size, strides).max(axis=(2, 3))
+    win = windows2d(pad2d(x, pads) if padded else x, pool_size, strides)
+    total = win.sum(axis=(2, 3))
+    if count_padding or not padded:
+        return total / (ph * pw)
+    oh, ow = total.shape
+    rows = real_counts(h, ph, strides[0], t, oh)
+    cols = real_counts(w, pw, strides[1], l, ow)
+    return total / np.array([[r * c for c in cols] for r in rows])
+
+
+def window_values(
+    rows: list[list], pool_size: tuple[int, int], strides: tuple[int, int], pads: Pads
+) -> list[list]:
+    """The real cells of every pooling window (row by row), from the input as nested lists."""
+    (ph, pw), (sh, sw), (t, b, l, r) = pool_size, strides, pads
+    h, w = len(rows), len(rows[0])
+    oh, ow = (h + t + b - ph) // sh + 1, (w + l + r - pw) // sw + 1
+    spans = [(max(j * sw - l, 0), min(j * sw - l + pw, w)) for j in range(ow)]
+    out = []
+    for i in range(oh):
+        band = rows[max(i * sh - t, 0) : min(i * sh - t + ph, h)]
+        out += [[v for row in band for v in row[c0:c1]] for c0, c1 in spans]
+    return out
