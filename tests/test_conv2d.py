@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import exercises
+from tests.conftest import ROOT
 from tests.keras_oracle import conv
+
+EXAMPLES = ROOT / "examples"
 
 LECTURE_5X5 = [[1, 2, 3, 2, 1], [2, 3, 2, 1, 3], [3, 2, 1, 3, 2], [2, 1, 3, 2, 1], [1, 3, 2, 1, 3]]
 LECTURE_KERNEL = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
@@ -153,3 +158,12 @@ def test_given_params_constrain_random_instances():
         assert ex.params["padding"] == "same" and ex.params["strides"] == 2
         ex = exercises.generate("conv2d", seed=seed, params={"kernel": [[1, -1], [2, 0]]})
         assert ex.params["kernel"] == [[1, -1], [2, 0]]
+
+
+def test_lecture_example_files():
+    ex = exercises.generate(**json.loads((EXAMPLES / "lecture-conv2d-3x3.json").read_text()))
+    assert ex.answer["output"] == [[19, 25], [37, 43]]
+    spec = json.loads((EXAMPLES / "lecture-conv2d-5x5-padding2-stride2.json").read_text())
+    assert spec["params"]["input"] == LECTURE_5X5 and spec["params"]["kernel"] == LECTURE_KERNEL
+    assert spec["params"]["padding"] == 2 and spec["params"]["strides"] == 2
+    assert exercises.generate(**spec).answer["shape"] == [4, 4]

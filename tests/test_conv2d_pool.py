@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import exercises
 from tests.keras_oracle import conv, pool
-from tests.test_conv2d import LECTURE_5X5, LECTURE_KERNEL
+from tests.test_conv2d import EXAMPLES, LECTURE_5X5, LECTURE_KERNEL
 
 
 def test_lecture_chain():
     params = {"input": LECTURE_5X5, "kernel": LECTURE_KERNEL, "padding": 2, "strides": 2}
     ex = exercises.generate("conv2d_pool", params=params)  # defaults: 2x2 max pooling
+    spec = json.loads((EXAMPLES / "lecture-conv2d-pool-5x5.json").read_text())
+    assert exercises.generate(**spec).to_dict() == ex.to_dict()
     assert ex.params["mode"] == "max" and ex.params["pool_size"] == 2
     conv_out = exercises.generate("conv2d", params=params).answer["output"]
     assert ex.answer["conv_shape"] == [4, 4]

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import params as P
 from ..model import Part
-from ..reference.pool import MODES, pool2d, pool_pads, window_values
+from ..reference.pool import MODES, pool2d, pool2d_modes, pool_pads, window_values
 from ..registry import Kind, Solved
 from .conv2d import as_pair
 from .shapes import (
@@ -148,8 +148,11 @@ def pool_solution(
 ) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, tuple[np.ndarray, str]]]:
     """Keras pooling of the matrix ``x``: ``y``, the worked steps, and misconception -> (wrong
     output, the mode it is an answer in)."""
-    y = pool2d(x, pool, strides, padding, mode)
     pads = pool_pads(x.shape, pool, strides, padding)
+    other = "average" if mode == "max" else "max"
+    counting = mode == "average" and any(pads)
+    modes = (mode, other, "average_counting_padding") if counting else (mode, other)
+    y, y_other, *y_counting = pool2d_modes(x, pool, strides, padding, modes)
     oh, ow = y.shape
     steps = size_steps(x.shape, pool, strides, padding, (oh, ow), pads, output=output)
     if any(pads):
@@ -175,12 +178,11 @@ def pool_solution(
         if y1 is not None:
             wrong["pool_stride_one"] = (y1, mode)
     if mode == "max":
-        wrong["avg_instead_of_max"] = (pool2d(x, pool, strides, padding, "average"), "average")
+        wrong["avg_instead_of_max"] = (y_other, "average")
     else:
-        wrong["max_instead_of_avg"] = (pool2d(x, pool, strides, padding, "max"), "max")
-        if any(pads):
-            counted = pool2d(x, pool, strides, padding, "average", count_padding=True)
-            wrong["avg_counts_padding"] = (counted, "average")
+        wrong["max_instead_of_avg"] = (y_other, "max")
+    if counting:
+        wrong["avg_counts_padding"] = (y_counting[0], "average")
     return y, steps, wrong
 
 

@@ -43,13 +43,23 @@ def pool2d(
     strides: tuple[int, int] | None = None,
     padding: str = "valid",
     mode: str = "max",
-    *,
-    count_padding: bool = False,
 ) -> np.ndarray | None:
-    """Keras 2-D pooling of the matrix ``x``; ``None`` when the pool does not fit the input.
+    """Keras 2-D pooling of the matrix ``x``; ``None`` when the pool does not fit the input."""
+    out = pool2d_modes(x, pool_size, strides, padding, (mode,))
+    return None if out is None else out[0]
 
-    ``count_padding`` divides an average by the full window size instead of the number of real
-    cells (what Keras does *not* do; a misconception).
+
+def pool2d_modes(
+    x: np.ndarray,
+    pool_size: tuple[int, int],
+    strides: tuple[int, int] | None,
+    padding: str,
+    modes: tuple[str, ...],
+) -> list[np.ndarray] | None:
+    """:func:`pool2d` in several modes over the same windows, in the order of ``modes``.
+
+    Besides ``max`` and ``average``, mode ``average_counting_padding`` divides by the full window
+    size instead of the number of real cells (what Keras does *not* do; a misconception).
     """
     strides = strides or pool_size
     pads = pool_pads(x.shape, pool_size, strides, padding)
@@ -58,17 +68,22 @@ def pool2d(
     h, w = x.shape
     if ph > h + t + b or pw > w + l + r:
         return None
-    if mode == "max":
-        xp = pad2d(x, pads, _lowest(x.dtype)) if padded else x
-        return windows2d(xp, pool_size, strides).max(axis=(2, 3))
-    win = windows2d(pad2d(x, pads) if padded else x, pool_size, strides)
-    total = win.sum(axis=(2, 3))
-    if count_padding or not padded:
-        return total / (ph * pw)
-    oh, ow = total.shape
-    rows = real_counts(h, ph, strides[0], t, oh)
-    cols = real_counts(w, pw, strides[1], l, ow)
-    return total / np.array([[r * c for c in cols] for r in rows])
+    out = []
+    total = None
+    for mode in modes:
+        if mode == "max":  # padded cells hold the lowest value: they never win
+            xp = pad2d(x, pads, _lowest(x.dtype)) if padded else x
+            out.append(windows2d(xp, pool_size, strides).max(axis=(2, 3)))
+            continue
+        if total is None:
+            total = windows2d(pad2d(x, pads) if padded else x, pool_size, strides).sum(axis=(2, 3))
+        if mode == "average_counting_padding" or not padded:
+            out.append(total / (ph * pw))
+        else:
+            rows = real_counts(h, ph, strides[0], t, total.shape[0])
+            cols = real_counts(w, pw, strides[1], l, total.shape[1])
+            out.append(total / np.array([[r * c for c in cols] for r in rows]))
+    return out
 
 
 def window_values(
