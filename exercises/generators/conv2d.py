@@ -99,10 +99,18 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     lo, hi = level.values
     return {
         "input": rng.integers(lo, hi + 1, size=shape).tolist(),
-        "kernel": rng.integers(lo, hi + 1, size=size).tolist(),
+        "kernel": sample_kernel(rng, size, lo, hi).tolist(),
         "strides": pair_value(strides),
         "padding": padding,
     }
+
+
+def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: int) -> np.ndarray:
+    """Random integer kernel (kh x kw [x C x F]) that changes when flipped (rotated 180 degrees)."""
+    while True:
+        k = rng.integers(lo, hi + 1, size=size)
+        if not np.array_equal(k, k[::-1, ::-1]):
+            return k
 
 
 def validate(p: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +197,8 @@ def conv_solution(
     y = ys[..., :f] + b
     wrong = {"flipped_kernel": ys[..., f : 2 * f] + b}
     for name, r in results.items():
-        if r is not None:
+        # Padding one side only changes nothing when the strides never reach the far side.
+        if r is not None and not (name == "one_sided_padding" and r[1].shape == ys.shape):
             wrong[name] = r[1][..., :f] + b
     if single_channel:
         wrong["single_channel"] = ys[..., 2 * f :] + b

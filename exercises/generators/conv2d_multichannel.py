@@ -15,7 +15,7 @@ from .. import params as P
 from ..errors import ParamError
 from ..model import Part
 from ..registry import Kind, Solved
-from .conv2d import as_pair, conv_solution
+from .conv2d import as_pair, conv_solution, sample_kernel
 from .shapes import check_fits, draw_out, explicit_ok, input_length, pair_value, pick
 
 
@@ -69,7 +69,7 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     lo, hi = level.values
     return {
         "input": rng.integers(lo, hi + 1, size=(h, w, c)).tolist(),
-        "kernel": rng.integers(lo, hi + 1, size=(kh, kw, c, f)).tolist(),
+        "kernel": sample_kernel(rng, (kh, kw, c, f), lo, hi).tolist(),
         "bias": rng.choice(BIAS_VALUES, size=f).tolist() if level.bias else None,
         "strides": pair_value(strides),
         "padding": padding,

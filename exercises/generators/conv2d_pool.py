@@ -75,7 +75,7 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     lo, hi = level.conv.values
     p = {
         "input": rng.integers(lo, hi + 1, size=shape).tolist(),
-        "kernel": rng.integers(lo, hi + 1, size=size).tolist(),
+        "kernel": conv2d.sample_kernel(rng, size, lo, hi).tolist(),
         "strides": pair_value(strides),
         "padding": padding,
     }
