@@ -37,15 +37,15 @@ class Level:
     strides: tuple[Any, ...]
     paddings: tuple[Any, ...]
     square: bool
+    max_n: int = 8  # inputs about this wide at most
 
 
 LEVELS = {
     1: Level((2, 3), (2, 3), (2,), (0, 3), (1,), ("valid",), True),
-    2: Level((2, 3), (2, 3), (2, 3), (-2, 3), (1, 2), ("valid", "same", 1), True),
-    3: Level(
-        (2, 3), (2, 4), (2, 3), (-3, 4), (1, 2, (1, 2), (2, 1)), ("valid", "same", 1, 2), False
-    ),
-}
+    2: Level((2, 3), (2, 3), (2, 3), (-2, 3), (1, 2), ("valid", "same", 1), True, max_n=6),
+    3: Level((2, 3), (2, 4), (2, 3), (-3, 4), (1, 2, (1, 2), (2, 1)), ("valid", "same", 1, 2),
+             False, max_n=7),
+}  # fmt: skip
 
 
 def as_pair(value: int | list[int]) -> tuple[int, int]:
@@ -82,8 +82,12 @@ def sample_geometry(
     if "input" in given:
         shape = P.array("input", given["input"], len(np.shape(given["input"]))).shape[:2]
     else:
-        oh = draw_out(rng, level.out, size[0], strides[0], padding)
-        ow = oh if level.square else draw_out(rng, level.out_w, size[1], strides[1], padding)
+        oh = draw_out(rng, level.out, size[0], strides[0], padding, level.max_n)
+        ow = (
+            oh
+            if level.square
+            else draw_out(rng, level.out_w, size[1], strides[1], padding, level.max_n)
+        )
         h = input_length(rng, oh, size[0], strides[0], padding)
         if level.square and size[0] == size[1] and strides[0] == strides[1]:
             shape = (h, h)

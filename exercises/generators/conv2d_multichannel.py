@@ -34,7 +34,7 @@ class Level:
 LEVELS = {
     1: Level((2, 2), (2,), (2,), (1,), False, (-1, 2), (1,), ("valid",)),
     2: Level((2, 2), (2,), (2,), (1, 2), True, (-2, 3), (1,), ("valid", "same")),
-    3: Level((2, 3), (2,), (2, 3), (2,), True, (-2, 3), (1, 2), ("valid", "same", 1)),
+    3: Level((2, 2), (2,), (2, 3), (2,), True, (-2, 3), (1, 2), ("valid", "same", 1)),
 }
 BIAS_VALUES = np.array([-2, -1, 1, 2])
 

@@ -44,7 +44,7 @@ LEVELS = {
              ("max",), (2,), (None,), ("valid",)),
     2: Level(conv2d.Level((4, 4), (4, 4), (2, 3), (-2, 3), (1,), ("valid", "same", 1), True),
              MODES, (2,), (None,), ("valid",)),
-    3: Level(conv2d.Level((3, 4), (3, 4), (2, 3), (-2, 3), (1, 2), ("valid", "same", 1, 2), False),
+    3: Level(conv2d.Level((3, 4), (3, 4), (2, 3), (-2, 3), (1,), ("valid", "same", 1, 2), False),
              MODES, (2, 3), (None, 2), ("valid", "same")),
 }  # fmt: skip
 

@@ -120,6 +120,7 @@ def draw_out(
     padding: str | int,
     max_n: int = 8,
 ) -> int:
-    """An output length from the range ``out``, capped so the input stays about max_n wide."""
-    hi = min(out[1], max(out[0], output_length(max_n, k, s, padding)))
+    """An output length from the range ``out``, capped so that the input length
+    :func:`input_length` draws for it stays within ``max_n`` (unless ``out[0]`` needs more)."""
+    hi = min(out[1], max(out[0], output_length(max_n - (s - 1), k, s, padding)))
     return int(rng.integers(out[0], hi + 1))
