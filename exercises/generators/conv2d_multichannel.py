@@ -45,7 +45,8 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
         kh, kw, c, f = P.array("kernel", given["kernel"], 4).shape
     else:
         kh = kw = pick(rng, level.kernel)
-        f = pick(rng, level.filters)
+        bias = given.get("bias")
+        f = len(bias) if isinstance(bias, list) and bias else pick(rng, level.filters)
         if "input" in given:
             c = P.array("input", given["input"], 3).shape[2]
         else:

@@ -94,7 +94,7 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
     conv_shape = tuple(
         output_length(n, k, s, q["padding"]) for n, k, s in zip(shape, size, strides)
     )
-    q.update(pooling.validate_pool(p, conv_shape, NAMES))
+    q.update(pooling.validate_pool(p, conv_shape, NAMES, of="convolution output"))
     return q
 
 

@@ -105,13 +105,15 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     return p
 
 
-def validate_pool(p: dict[str, Any], shape: tuple[int, ...], names: dict[str, str]) -> dict:
-    """Checked pooling parameters (under this kind's ``names``) for an input of ``shape``."""
+def validate_pool(
+    p: dict[str, Any], shape: tuple[int, ...], names: dict[str, str], of: str = "input"
+) -> dict:
+    """Checked pooling parameters (under this kind's ``names``) for an ``of`` of ``shape``."""
     mode = P.choice(names["mode"], p[names["mode"]], MODES)
     pool = P.size_pair(names["pool_size"], p[names["pool_size"]], lo=1)
     strides = strides_or_none(names["strides"], p[names["strides"]])
     padding = padding_name(names["padding"], p[names["padding"]])
-    check_fits(names["pool_size"], shape, pool, strides or pool, padding, what="pool")
+    check_fits(names["pool_size"], shape, pool, strides or pool, padding, what="pool", of=of)
     return {
         names["mode"]: mode,
         names["pool_size"]: pair_value(pool),

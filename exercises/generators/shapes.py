@@ -33,14 +33,15 @@ def check_fits(
     strides: tuple[int, int],
     padding: str | int,
     what: str = "kernel",
+    of: str = "input",
 ) -> None:
-    """ParamError naming ``name`` when a ``size`` window is larger than the padded input."""
+    """ParamError naming ``name`` when a ``size`` window is larger than the padded ``of``."""
     pads = conv_pads(shape, size, strides, padding)
     ph, pw = shape[0] + pads[0] + pads[1], shape[1] + pads[2] + pads[3]
     if size[0] > ph or size[1] > pw:
         raise ParamError(
             name,
-            f"a {what} of at most {ph} x {pw} (the padded input), not {size[0]} x {size[1]}",
+            f"a {what} of at most {ph} x {pw} (the padded {of}), not {size[0]} x {size[1]}",
         )
 
 

@@ -60,12 +60,13 @@ Variant = tuple[Pads, tuple[int, int]]
 
 def correlate_variants(
     x: np.ndarray, kernel: np.ndarray, variants: dict[str, Variant]
-) -> dict[str, tuple[np.ndarray, np.ndarray] | None]:
+) -> dict[str, tuple[np.ndarray | None, np.ndarray] | None]:
     """Keras Conv2D (cross-correlation) of ``x`` (H x W x C) with ``kernel`` (kh x kw x C x F)
     for several paddings and strides at once.
 
-    For each variant: ``windows`` has one row per output cell, the window's values channel by
-    channel (C x kh x kw, flattened), and ``y`` is ``oh x ow x F``.
+    For each variant: ``y`` is ``oh x ow x F``; for the first variant only, ``windows`` has one
+    row per output cell, the window's values channel by channel (C x kh x kw, flattened); the
+    other variants get ``None`` there.
 
     Every variant's padded input is a sub-rectangle of one input padded by the largest amounts,
     and its strided windows are a strided slice of that input's stride-1 windows: one matrix
@@ -76,7 +77,8 @@ def correlate_variants(
     kh, kw, c, f = kernel.shape
     top, bottom, left, right = (max(v[0][i] for v in variants.values()) for i in range(4))
     xp = pad2d(x, (top, bottom, left, right))
-    out: dict[str, tuple[np.ndarray, np.ndarray] | None] = dict.fromkeys(variants)
+    out: dict[str, tuple[np.ndarray | None, np.ndarray] | None] = dict.fromkeys(variants)
+    first = next(iter(variants))
     if kh > xp.shape[0] or kw > xp.shape[1]:
         return out
     win = windows2d(xp, (kh, kw), (1, 1))
@@ -92,5 +94,6 @@ def correlate_variants(
         rows = slice(top - t, top - t + nh, sh)
         cols = slice(left - l, left - l + nw, sw)
         vy = y[rows, cols]
-        out[name] = (flat[rows, cols].reshape(-1, k), vy)
+        # Only the first variant's windows are needed (for the worked steps): skip the others.
+        out[name] = (flat[rows, cols].reshape(-1, k) if name == first else None, vy)
     return out
