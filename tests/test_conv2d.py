@@ -88,25 +88,63 @@ def test_agrees_with_keras(difficulty):
         np.testing.assert_array_equal(ex.answer["output"], want, err_msg=str(ex.params))
 
 
+def _keras_padded(p, pads, strides):
+    """Keras Conv2D ('valid') on the input zero-padded (top, bottom, left, right) by numpy."""
+    t, b, l, r = pads
+    x = np.pad(np.array(p["input"], float), ((t, b), (l, r)))
+    return conv(x[..., None], np.array(p["kernel"], float)[..., None, None], strides, "valid")[
+        ..., 0
+    ]
+
+
+def _keras_pads(p):
+    """The (top, bottom, left, right) zeros Keras adds for p's padding (the convention)."""
+    (h, w), (kh, kw) = np.shape(p["input"]), np.shape(p["kernel"])
+    s = p["strides"] if isinstance(p["strides"], list) else [p["strides"]] * 2
+    if p["padding"] == "valid":
+        return (0, 0, 0, 0)
+    if isinstance(p["padding"], int):
+        return (p["padding"],) * 4
+    out = []
+    for n, k, st in ((h, kh, s[0]), (w, kw, s[1])):
+        total = max((-(-n // st) - 1) * st + k - n, 0)
+        out += [total // 2, total - total // 2]
+    return tuple(out)
+
+
 @pytest.mark.tf
 def test_misconceptions_are_what_keras_computes_for_the_wrong_procedure():
-    for seed in range(40):
-        ex = exercises.generate("conv2d", seed=seed, difficulty=3)
-        p = ex.params
-        for m in ex.misconceptions:
-            q = dict(p)
-            if m.id == "flipped_kernel":
-                q["kernel"] = np.array(p["kernel"])[::-1, ::-1].tolist()
-            elif m.id == "no_padding":
-                q["padding"] = "valid"
-            elif m.id == "ignored_stride":
-                q["strides"] = 1
-                if p["padding"] == "same":
-                    continue  # keeps the strided 'same' pads; not one Keras layer
-            else:
-                continue
-            want = _keras_output(q)
-            np.testing.assert_array_equal(m.answers.get("output", ex.answer["output"]), want)
+    seen = set()
+    for difficulty in (2, 3):
+        for seed in range(60):
+            ex = exercises.generate("conv2d", seed=seed, difficulty=difficulty)
+            p = ex.params
+            t, b, l, r = pads = _keras_pads(p)
+            for m in ex.misconceptions:
+                if m.id == "flipped_kernel":
+                    q = {**p, "kernel": np.array(p["kernel"])[::-1, ::-1].tolist()}
+                    want = _keras_output(q)
+                elif m.id == "no_padding":
+                    want = _keras_padded(p, (0, 0, 0, 0), p["strides"])
+                elif m.id == "one_sided_padding":
+                    want = _keras_padded(p, (t, 0, l, 0), p["strides"])
+                elif m.id == "symmetric_same_padding":
+                    th, tw = -(-(t + b) // 2), -(-(l + r) // 2)
+                    want = _keras_padded(p, (th, th, tw, tw), p["strides"])
+                elif m.id == "ignored_stride":
+                    want = _keras_padded(p, pads, 1)
+                else:
+                    raise AssertionError(f"unexpected misconception {m.id}")
+                seen.add(m.id)
+                got = m.answers.get("output", ex.answer["output"])
+                np.testing.assert_array_equal(got, want, err_msg=f"{m.id} {p}")
+    assert seen == {
+        "flipped_kernel",
+        "no_padding",
+        "one_sided_padding",
+        "symmetric_same_padding",
+        "ignored_stride",
+    }
 
 
 def test_random_instances_are_hand_computable():

@@ -37,6 +37,14 @@ def test_lecture_chain():
     assert steps.count("window") == 16 and steps.count("pool") == 4
 
 
+POOL_MISCONCEPTIONS = {
+    "pool_stride_one",
+    "avg_instead_of_max",
+    "max_instead_of_avg",
+    "avg_counts_padding",
+}
+
+
 def _keras(p):
     x = np.array(p["input"], float)[..., None]
     k = np.array(p["kernel"], float)[..., None, None]
@@ -55,6 +63,16 @@ def test_agrees_with_keras(difficulty):
         np.testing.assert_array_equal(ex.answer["conv_output"], y, err_msg=str(ex.params))
         assert ex.answer["pool_shape"] == list(z.shape), ex.params
         np.testing.assert_allclose(ex.answer["pool_output"], z, atol=1e-9, err_msg=str(ex.params))
+        p = ex.params
+        for m in ex.misconceptions:
+            a = m.answers
+            if m.id in POOL_MISCONCEPTIONS:
+                assert set(a) <= {"pool_shape", "pool_output"}, m.id
+            elif "conv_output" in a and "pool_output" in a:
+                # A convolution mistake carries into the pooling: Keras pools the wrong y.
+                want = pool(np.array(a["conv_output"], float), p["pool_size"], p["pool_strides"],
+                            p["pool_padding"], p["mode"])  # fmt: skip
+                np.testing.assert_allclose(a["pool_output"], want, atol=1e-9, err_msg=m.id)
 
 
 def test_random_instances_are_hand_computable():

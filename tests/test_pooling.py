@@ -42,6 +42,19 @@ def test_average_same_padding_counts_only_real_cells():
     assert pools[1]["values"] == [3, 6] and pools[1]["op"] == "mean"
 
 
+def _same_padded(p):
+    """p's input zero-padded as Keras 'same' pads it (extra row/column at the bottom/right)."""
+    x = np.array(p["input"], float)
+    ks = p["pool_size"] if isinstance(p["pool_size"], list) else [p["pool_size"]] * 2
+    s = p["strides"] or ks
+    s = s if isinstance(s, list) else [s] * 2
+    pads = []
+    for n, k, st in zip(x.shape, ks, s):
+        total = max((-(-n // st) - 1) * st + k - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return np.pad(x, pads)
+
+
 def _keras(p):
     return pool(np.array(p["input"], float), p["pool_size"], p["strides"], p["padding"], p["mode"])
 
@@ -61,8 +74,12 @@ def test_agrees_with_keras(difficulty):
                 q["strides"] = 1
             elif m.id in ("avg_instead_of_max", "max_instead_of_avg"):
                 q["mode"] = "average" if q["mode"] == "max" else "max"
+            elif m.id == "avg_counts_padding":
+                # Averaging over the zero-padded input with 'valid' counts the padded zeros.
+                q["input"] = _same_padded(ex.params)
+                q["padding"] = "valid"
             else:
-                continue
+                raise AssertionError(f"unexpected misconception {m.id}")
             np.testing.assert_allclose(m.answers["output"], _keras(q), atol=1e-9)
 
 
