@@ -113,7 +113,7 @@ def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: 
     """Random integer kernel (kh x kw [x C x F]) that changes when flipped (rotated 180 degrees)."""
     while True:
         k = rng.integers(lo, hi + 1, size=size)
-        if not np.array_equal(k, k[::-1, ::-1]):
+        if (k != k[::-1, ::-1]).any():
             return k
 
 
@@ -197,15 +197,18 @@ def conv_solution(
         kernels.append(k0)
     results = correlate_variants(x, np.concatenate(kernels, axis=3), variants)
     flat, ys = results.pop("key")
-    b = 0 if bias is None else np.asarray(bias)
-    y = ys[..., :f] + b
-    wrong = {"flipped_kernel": ys[..., f : 2 * f] + b}
+    if bias is not None:  # one bias per filter, on every kernel variant's output
+        b = np.tile(np.asarray(bias), len(kernels))
+        ys = ys + b
+        results = {m: r and (r[0], r[1] + b) for m, r in results.items()}
+    y = ys[..., :f]
+    wrong = {"flipped_kernel": ys[..., f : 2 * f]}
     for name, r in results.items():
         # Padding one side only changes nothing when the strides never reach the far side.
         if r is not None and not (name == "one_sided_padding" and r[1].shape == ys.shape):
-            wrong[name] = r[1][..., :f] + b
+            wrong[name] = r[1][..., :f]
     if single_channel:
-        wrong["single_channel"] = ys[..., 2 * f :] + b
+        wrong["single_channel"] = ys[..., 2 * f :]
 
     steps = size_steps(
         x.shape, kernel.shape[:2], strides, padding, y.shape[:2], pads, output=output
