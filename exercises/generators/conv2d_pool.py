@@ -49,7 +49,10 @@ LEVELS = {
 }  # fmt: skip
 
 
-def pool_output_shape(shape, pool, strides, padding) -> tuple[int, ...]:
+def pool_output_shape(
+    shape: tuple[int, ...], pool: tuple[int, int], strides: tuple[int, int], padding: str
+) -> tuple[int, ...]:
+    """Output size of a pooling layer along each axis."""
     return tuple(output_length(n, k, s, padding) for n, k, s in zip(shape, pool, strides))
 
 

@@ -52,57 +52,42 @@ def padding_name(name: str, value: Any) -> str:
     return P.choice(name, value.lower() if isinstance(value, str) else value, P.PADDINGS)
 
 
-def sample_pool(
-    rng: np.random.Generator, level: Level, given: dict[str, Any], names: dict[str, str]
-) -> dict[str, Any]:
-    """Random pooling parameters (mode, pool size, strides, padding), given ones respected.
-
-    ``names`` maps ``mode``/``pool_size``/``strides``/``padding`` to this kind's parameter names.
-    """
-    mode = given.get(names["mode"]) or pick(rng, MODES)
-    if names["pool_size"] in given:
-        pool = P.size_pair(names["pool_size"], given[names["pool_size"]], lo=1)
-    else:
-        pool = as_pair(pick(rng, level.pools))
-    if names["strides"] in given:
-        strides = strides_or_none(names["strides"], given[names["strides"]])
-    else:
-        s = pick(rng, level.strides)
-        strides = None if s is None else as_pair(s)
-    if names["padding"] in given:
-        padding = padding_name(names["padding"], given[names["padding"]])
-    else:
-        padding = pick(rng, level.paddings)
-    return {
-        names["mode"]: mode,
-        names["pool_size"]: pool,
-        names["strides"]: strides,
-        names["padding"]: padding,
-    }
-
-
 NAMES = {"mode": "mode", "pool_size": "pool_size", "strides": "strides", "padding": "padding"}
 
 
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     level = LEVELS[difficulty]
-    p = sample_pool(rng, level, given, NAMES)
-    pool, strides = p["pool_size"], p["strides"] or p["pool_size"]
+    mode = given.get("mode") or pick(rng, MODES)
+    if "pool_size" in given:
+        pool = P.size_pair("pool_size", given["pool_size"], lo=1)
+    else:
+        pool = as_pair(pick(rng, level.pools))
+    if "strides" in given:
+        s = strides_or_none("strides", given["strides"])
+    else:
+        s = pick(rng, level.strides)
+        s = None if s is None else as_pair(s)
+    strides = s or pool
+    padding = padding_name("padding", given["padding"]) if "padding" in given else None
+    padding = padding or pick(rng, level.paddings)
     if "input" in given:
         shape = (1, 1)  # replaced by the given input
     else:
-        oh = draw_out(rng, level.out, pool[0], strides[0], p["padding"])
-        h = input_length(rng, oh, pool[0], strides[0], p["padding"])
+        oh = draw_out(rng, level.out, pool[0], strides[0], padding)
+        h = input_length(rng, oh, pool[0], strides[0], padding)
         if level.square and pool[0] == pool[1] and strides[0] == strides[1]:
             shape = (h, h)
         else:
-            ow = draw_out(rng, level.out, pool[1], strides[1], p["padding"])
-            shape = (h, input_length(rng, ow, pool[1], strides[1], p["padding"]))
+            ow = draw_out(rng, level.out, pool[1], strides[1], padding)
+            shape = (h, input_length(rng, ow, pool[1], strides[1], padding))
     lo, hi = level.values
-    p["input"] = rng.integers(lo, hi + 1, size=shape).tolist()
-    p["pool_size"] = pair_value(pool)
-    p["strides"] = None if p["strides"] is None else pair_value(p["strides"])
-    return p
+    return {
+        "input": rng.integers(lo, hi + 1, size=shape).tolist(),
+        "mode": mode,
+        "pool_size": pair_value(pool),
+        "strides": None if s is None else pair_value(s),
+        "padding": padding,
+    }
 
 
 def validate_pool(
