@@ -71,7 +71,9 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     return {
         "input": rng.integers(lo, hi + 1, size=(h, w, c)).tolist(),
         "kernel": sample_kernel(rng, (kh, kw, c, f), lo, hi).tolist(),
-        "bias": rng.choice(BIAS_VALUES, size=f).tolist() if level.bias else None,
+        "bias": BIAS_VALUES[rng.integers(len(BIAS_VALUES), size=f)].tolist()
+        if level.bias
+        else None,
         "strides": pair_value(strides),
         "padding": padding,
     }
