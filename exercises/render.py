@@ -43,6 +43,7 @@ def environment(fmt: str) -> jinja2.Environment:
     env.filters["factor"] = format_factor
     env.filters["cell_width"] = cell_width
     env.filters["channels"] = channels
+    env.filters["kernel_filters"] = kernel_filters
     return env
 
 
@@ -78,6 +79,11 @@ def cell_width(m: list[list[Any]]) -> int:
 def channels(t: list[list[list[Any]]]) -> list[list[list[Any]]]:
     """Split an H x W x C nested list into C matrices."""
     return [[[cell[c] for cell in row] for row in t] for c in range(len(t[0][0]))]
+
+
+def kernel_filters(k: list[list[list[list[Any]]]]) -> list[list[list[list[Any]]]]:
+    """Split a kh x kw x C_in x filters kernel (Keras layout) into one kh x kw x C_in per filter."""
+    return [[[[c[f] for c in col] for col in row] for row in k] for f in range(len(k[0][0][0]))]
 
 
 def render_prompt(ex: Exercise, fmt: str = "text") -> str:
