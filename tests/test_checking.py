@@ -258,3 +258,46 @@ def test_follow_through_on_every_declaring_kind_with_a_wrong_first_step():
                 assert part.status == "correct" and part.against == "follow_through", (seed, pid)
                 credited += 1
         assert credited, f"{kind.name}: no instance exercised follow-through"
+
+
+def test_conv2d_pool_pooling_is_marked_against_the_students_own_convolution():
+    assert set(exercises.get_kind("conv2d_pool").follow_through) == {"pool_shape", "pool_output"}
+    x = np.arange(25).reshape(5, 5) % 7 - 3
+    w = np.array([[1, 2], [0, -1]])
+    ex = exercises.generate(
+        "conv2d_pool",
+        params={"input": x.tolist(), "kernel": w.tolist(), "mode": "max", "pool_size": 2},
+    )
+    # independent reference: cross-correlation by loops, 2x2 max pooling by reshaping
+    conv = np.array([[np.sum(x[i : i + 2, j : j + 2] * w) for j in range(4)] for i in range(4)])
+    assert ex.answer["conv_output"] == conv.tolist()
+
+    def maxpool(c):
+        return c.reshape(2, 2, 2, 2).max(axis=(1, 3))
+
+    assert ex.answer["pool_output"] == maxpool(conv).tolist()
+
+    slip = conv.copy()
+    slip[0, 0] = conv.max() + 10  # one wrong cell that changes the top-left maximum
+    r = check_exercise(
+        ex,
+        {
+            "conv_shape": "4x4",
+            "conv_output": slip.tolist(),
+            "pool_shape": "2x2",
+            "pool_output": maxpool(slip).tolist(),
+        },
+        points=4,
+    )
+    marks = {p.id: p for p in r.parts}
+    assert marks["conv_output"].status == "partial" and marks["conv_output"].wrong_cells == [[0, 0]]
+    assert marks["pool_output"].status == "correct"
+    assert marks["pool_output"].against == "follow_through"
+    assert r.points == pytest.approx(4 - 1 / 16, abs=1e-3)  # the slip costs once
+
+    # a wrong convolution shape, and a pooling shape consistent with it
+    r = check_exercise(ex, {"conv_shape": "6x6", "pool_shape": "(3, 3)"})
+    marks = {p.id: p for p in r.parts}
+    assert marks["conv_shape"].status == "wrong"
+    assert marks["pool_shape"].status == "correct"
+    assert marks["pool_shape"].against == "follow_through"

@@ -156,6 +156,31 @@ def degenerate(p: dict[str, Any], solved: Solved) -> str | None:
     return None
 
 
+def _pool_args(p: dict[str, Any]) -> tuple[tuple[int, int], tuple[int, int]]:
+    pool = as_pair(p["pool_size"])
+    return pool, pool if p["pool_strides"] is None else as_pair(p["pool_strides"])
+
+
+def own_pool_output(p: dict[str, Any], answers: dict[str, Any]) -> list | None:
+    """Follow-through: the pooling of the student's own convolution output."""
+    c = np.asarray(answers["conv_output"], dtype=float)
+    if c.ndim != 2 or c.size == 0:
+        return None
+    pool, strides = _pool_args(p)
+    z = pool2d(c, pool, strides, p["pool_padding"], p["mode"])
+    return None if z is None else pooling.pool_answer(z, p["mode"])
+
+
+def own_pool_shape(p: dict[str, Any], answers: dict[str, Any]) -> list | None:
+    """Follow-through: the pooling output shape for the student's own convolution shape."""
+    shape = answers.get("conv_shape") or list(np.shape(answers["conv_output"]))
+    if len(shape) != 2:
+        return None
+    pool, strides = _pool_args(p)
+    out = list(pool_output_shape(shape, pool, strides, p["pool_padding"]))
+    return out if all(n > 0 for n in out) else None
+
+
 KIND = Kind(
     name="conv2d_pool",
     version=1,
@@ -182,4 +207,5 @@ KIND = Kind(
         "pool_strides": None,
         "pool_padding": "valid",
     },
+    follow_through={"pool_shape": own_pool_shape, "pool_output": own_pool_output},
 )
