@@ -201,4 +201,5 @@ def test_readme_example_sheet_checks(grade):
     r = grade("check", "examples/answers-example.toml", "--key", "examples/key-example.json")
     assert r.returncode == 0, r.stderr
     assert "q1 · conv1d · Question 1: 4/4 points" in r.stdout
-    assert "Likely mistake: Marked presence instead of counting [count]" in r.stdout
+    assert "(d) Pooling output z: consistent with your own earlier answer" in r.stdout
+    assert "Likely mistake: Counted instead of marking presence [multi_hot]" in r.stdout
