@@ -107,11 +107,16 @@ class StudentResult:
     def score(self) -> float:
         return self.points / self.max_points if self.max_points else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, feedback: bool = False) -> dict[str, Any]:
+        """Plain JSON data; ``feedback`` adds each question's feedback as plain text."""
         d = asdict(self)
         d.update(points=self.points, max_points=self.max_points, score=round(self.score, 4))
+        if feedback:
+            from .feedback import render_question  # templates only when asked for
         for q, qd in zip(self.questions, d["questions"]):
             qd["summary"] = q.summary
+            if feedback:
+                qd["feedback"] = render_question(q, solution=False)
         return d
 
 

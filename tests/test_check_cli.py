@@ -53,6 +53,7 @@ def test_check_reports_marks_and_names_the_mistake(grade, tmp_path, key, key_fil
     q1, q2 = d["questions"]
     assert q1["score"] == 1 and q1["points"] == 4
     assert q2["score"] < 1 and [x["id"] for x in q2["diagnoses"]] == ["flipped_kernel"]
+    assert "Likely mistake: Flipped the kernel" in q2["feedback"]
     assert d["points"] == q1["points"] + q2["points"] and d["max_points"] == 8
 
     r = grade("check", str(sheet), "--key", str(key_file), "--format", "html")

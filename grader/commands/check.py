@@ -47,7 +47,7 @@ def check(
     sheet = load_answers(_existing(answers, "answer file"))
     result = check_sheet(key, sheet, student)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(json.dumps(result.to_dict(feedback=True), indent=2))
         return
     from exercises.feedback import render_student
 
