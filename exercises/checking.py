@@ -17,6 +17,7 @@ the student's own earlier answers, so one early slip costs once.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -255,7 +256,7 @@ def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any
             points=0.0,
             max_points=max_points,
             message=f"could not read your answer: {exc}",
-            given=raw,
+            given=raw if isinstance(raw, str) else json.loads(json.dumps(raw, default=str)),
         ), None
     result = PartResult(
         **base,
@@ -296,9 +297,9 @@ def _fractional(value: Any) -> bool:
 
 
 def _follow_through(ex: Exercise, results: dict[str, PartResult], values: dict[str, Any]) -> None:
-    from .registry import _load  # late: the registry imports every kind
+    from .registry import kinds  # late: the registry imports every kind
 
-    kind = _load().get(ex.kind)
+    kind = kinds().get(ex.kind)
     rules = getattr(kind, "follow_through", None) or {}
     for pid, rule in rules.items():
         r = results.get(pid)

@@ -74,6 +74,16 @@ def test_missing_answer_scores_zero_with_a_message(grade, tmp_path, key, key_fil
     assert q2["points"] == 0 and all(p["status"] == "missing" for p in q2["parts"])
 
 
+def test_toml_values_of_the_wrong_kind_are_unreadable_not_a_crash(grade, tmp_path, key_file):
+    sheet = tmp_path / "a.toml"
+    sheet.write_text('student = "s001"\n[q1]\nlength = 1979-05-27\noutput = { a = 1 }\n')
+    r = grade("check", str(sheet), "--key", str(key_file), "--json")
+    assert r.returncode == 0, r.stderr
+    parts = json.loads(r.stdout)["questions"][0]["parts"]
+    assert [p["status"] for p in parts] == ["unreadable", "unreadable"]
+    assert "expected a whole number" in parts[0]["message"] and parts[0]["given"] == "1979-05-27"
+
+
 def test_json_answer_sheet_and_student_option(grade, tmp_path, key, key_file):
     ex = student_exercises(key, "s003")
     sheet = tmp_path / "a.json"
