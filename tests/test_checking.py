@@ -244,7 +244,7 @@ def test_follow_through_on_every_declaring_kind_with_a_wrong_first_step():
             ex = exercises.generate(kind.name, seed=seed, difficulty=1 + seed % 3)
             answers = dict(ex.answer)
             for p in ex.parts:
-                if p.id not in kind.follow_through and p.type in ("matrix", "vector"):
+                if p.id not in kind.follow_through and p.type in ("matrix", "vector", "integers"):
                     bad = np.array(p.answer, dtype=float)
                     bad.flat[0] += 7
                     answers[p.id] = bad.tolist()
@@ -301,3 +301,16 @@ def test_conv2d_pool_pooling_is_marked_against_the_students_own_convolution():
     assert marks["conv_shape"].status == "wrong"
     assert marks["pool_shape"].status == "correct"
     assert marks["pool_shape"].against == "follow_through"
+
+
+def test_total_parameters_follow_through_from_the_students_own_layer_counts():
+    for kind in ("conv_params", "model_summary", "embedding_params"):
+        ex = exercises.generate(kind, seed=11)
+        counts = list(ex.answer["params"])
+        counts[0] += 1  # one layer miscounted
+        r = check_exercise(ex, {"params": counts, "total": str(sum(counts))})
+        marks = {p.id: p for p in r.parts}
+        assert marks["params"].status == "partial"
+        assert marks["total"].status == "correct" and marks["total"].against == "follow_through"
+        r = check_exercise(ex, {"params": counts, "total": sum(counts) + 5})
+        assert {p.id: p for p in r.parts}["total"].status == "wrong"

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import params as P
 from ..errors import ParamError
+from ..follow_through import total_of
 from ..model import Part
 from ..reference.layers import check_layer, count_params, per_axis, spatial_rank
 from ..registry import Kind, Solved
@@ -152,4 +153,5 @@ KIND = Kind(
     sample=sample,
     validate=validate,
     solve=solve,
+    follow_through={"total": total_of("params")},
 )

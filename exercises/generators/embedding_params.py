@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParamError
+from ..follow_through import total_of
 from ..registry import Kind, Solved
 from .model_summary import check_model, degenerate, sample_text, solve_model
 
@@ -54,4 +55,5 @@ KIND = Kind(
     validate=validate,
     solve=solve,
     degenerate=degenerate,
+    follow_through={"total": total_of("params")},
 )

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import params as P
 from ..errors import ParamError
+from ..follow_through import total_of
 from ..model import Part
 from ..reference.layers import LayerResult, analyze, check_layer, format_shape, per_axis
 from ..registry import Kind, Solved
@@ -301,4 +302,5 @@ KIND = Kind(
     validate=validate,
     solve=solve,
     degenerate=degenerate,
+    follow_through={"total": total_of("params")},
 )
