@@ -18,6 +18,7 @@ from exercises.errors import ConvgradeError
 COMMANDS: dict[str, str] = {
     "kinds": "grader.commands.generate:kinds",
     "generate": "grader.commands.generate:generate",
+    "build": "grader.commands.build:build",
 }
 
 
