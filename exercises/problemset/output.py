@@ -267,12 +267,30 @@ def _write_all(ps, tmp, chosen, writers, result, progress, check) -> None:
 
 
 def write_pdf(html: str, path: Path) -> None:
-    """Typeset ``html`` to PDF with WeasyPrint (deterministic: no dates in the metadata)."""
-    import weasyprint
+    """Typeset ``html`` to PDF with WeasyPrint, byte-reproducibly.
+
+    WeasyPrint writes no dates itself; the embedded font subsets (fontTools) stamp the time into
+    their ``head`` table unless ``SOURCE_DATE_EPOCH`` is set, so it is set for the call.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # HarfBuzz-Subset notice
+        import weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    weasyprint.HTML(string=html, base_url=str(path.parent)).write_pdf(str(path))
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            weasyprint.HTML(string=html, base_url=str(path.parent)).write_pdf(str(path))
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 def key_csv(ps: ProblemSet) -> str:
