@@ -136,6 +136,11 @@ CATALOG: dict[str, MisconceptionInfo] = {
         "The default standardize='lower_and_strip_punctuation' lowercases and removes "
         "punctuation before splitting on whitespace.",
     ),
+    "ties_alphabetical": MisconceptionInfo(
+        "Broke frequency ties alphabetically",
+        "Among words with equal counts TextVectorization puts the alphabetically later word "
+        "first: Keras sorts by (count, word) and reverses the whole order.",
+    ),
 }
 
 
