@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import csv
 import importlib
-import importlib.util
 import io
 import json
-import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConvgradeError
+from . import pdf
 from .assemble import ProblemSet, assemble, key_dict, part_points
 from .check import report, report_text
 from .documents import answer_sheet, html_page, key_bodies, markdown_doc, paper_body
+from .pdf import write_pdf
 from .roster import read_roster
 from .seeds import SECRET_ENV, load_secret, public_secret
 from .spec import load_spec
@@ -63,6 +65,7 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     check: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def lms_writers() -> dict[str, Callable]:
@@ -77,12 +80,15 @@ def lms_writers() -> dict[str, Callable]:
 
 
 def pdf_available() -> bool:
-    return importlib.util.find_spec("weasyprint") is not None
+    return pdf.available()
 
 
 def _unavailable(fmt: str, writers: dict[str, Callable]) -> str | None:
     if fmt == "pdf" and not pdf_available():
-        return "format pdf is not available: it needs WeasyPrint (pip install 'convgrade[pdf]')"
+        return (
+            "format pdf is not available: it needs WeasyPrint and pypdf "
+            "(pip install 'convgrade[pdf]')"
+        )
     if fmt in LMS_FORMATS and fmt not in writers:
         return f"format {fmt} is not available: no LMS writer for it in exercises.export"
     return None
@@ -187,6 +193,7 @@ def build(
             counters[sid] = counters.get(sid, 0) + 1
     elif rerolls:
         raise ConvgradeError("--reroll needs a --roster (it re-rolls one student's variant)")
+    t0 = time.perf_counter()
     ps = assemble(
         spec,
         secret,
@@ -196,6 +203,7 @@ def build(
         progress=progress,
     )
     result = BuildResult(out, ps, chosen, notes=notes)
+    result.timings["generate"] = time.perf_counter() - t0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
@@ -225,72 +233,74 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
+class _Clock:
+    """Seconds spent per step (``BuildResult.timings``; never written into the outputs)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, step: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - t
+
+
 def _write_all(ps, tmp, chosen, writers, result, progress, check) -> None:
     each = progress or (lambda items, label: items)
+    clock = _Clock(result.timings)
     spec = ps.spec
     per_paper = "students" if ps.roster else "versions"
     html_bodies: list[str] = []
     md_bodies: list[str] = []
     for paper in each(ps.papers, "rendering"):
         d = tmp / per_paper / paper.id
-        _write(d / "answers.toml", answer_sheet(ps, paper))
+        with clock("answer sheets"):
+            _write(d / "answers.toml", answer_sheet(ps, paper))
         if "html" in chosen or "pdf" in chosen:
-            body = paper_body(ps, paper, "html")
-            html_bodies.append(body)
-            if "html" in chosen:
-                _write(d / "handout.html", html_page(f"{spec.title} · {paper.id}", [body]))
+            with clock("html"):
+                body = paper_body(ps, paper, "html")
+                html_bodies.append(body)
+                if "html" in chosen:
+                    _write(d / "handout.html", html_page(f"{spec.title} · {paper.id}", [body]))
         if "markdown" in chosen:
-            body = paper_body(ps, paper, "markdown")
-            md_bodies.append(body)
-            _write(d / "handout.md", body)
-    page = html_page(spec.title, html_bodies) if html_bodies else ""
+            with clock("markdown"):
+                body = paper_body(ps, paper, "markdown")
+                md_bodies.append(body)
+                _write(d / "handout.md", body)
     if "html" in chosen:
-        _write(tmp / "handout.html", page)
+        with clock("html"):
+            _write(tmp / "handout.html", html_page(spec.title, html_bodies))
     if "markdown" in chosen:
-        _write(tmp / "handout.md", markdown_doc(md_bodies))
+        with clock("markdown"):
+            _write(tmp / "handout.md", markdown_doc(md_bodies))
     if "pdf" in chosen:
-        write_pdf(page, tmp / "handout.pdf")
+        with clock("pdf"):
+            write_pdf(
+                html_bodies,
+                lambda bodies: html_page(spec.title, bodies),
+                tmp / "handout.pdf",
+                progress=progress,
+            )
     if "key" in chosen:
-        key = key_dict(ps)
-        _write(tmp / "key.json", json.dumps(key, indent=1, sort_keys=True) + "\n")
-        _write(tmp / "key.csv", key_csv(ps))
-        _write(tmp / "key.html", html_page(f"Key · {spec.title}", key_bodies(ps, progress)))
+        with clock("key"):
+            key = key_dict(ps)
+            _write(tmp / "key.json", json.dumps(key, indent=1, sort_keys=True) + "\n")
+            _write(tmp / "key.csv", key_csv(ps))
+            _write(tmp / "key.html", html_page(f"Key · {spec.title}", key_bodies(ps, progress)))
     quiz = ps.quiz() if any(f in LMS_FORMATS for f in chosen) else None
     for fmt in chosen:
         if fmt in LMS_FORMATS:
-            result.warnings.extend(f"{fmt}: {w}" for w in writers[fmt](quiz, tmp))
+            with clock(fmt):
+                result.warnings.extend(f"{fmt}: {w}" for w in writers[fmt](quiz, tmp))
     if check:
-        rep = report(ps)
-        result.check = report_text(rep, ps.roster)
-        _write(tmp / "check.txt", result.check)
-        _write(tmp / "check.json", json.dumps(rep, indent=1, sort_keys=True) + "\n")
-
-
-def write_pdf(html: str, path: Path) -> None:
-    """Typeset ``html`` to PDF with WeasyPrint, byte-reproducibly.
-
-    WeasyPrint writes no dates itself; the embedded font subsets (fontTools) stamp the time into
-    their ``head`` table unless ``SOURCE_DATE_EPOCH`` is set, so it is set for the call.
-    """
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # HarfBuzz-Subset notice
-        import weasyprint
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    saved = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = "0"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            weasyprint.HTML(string=html, base_url=str(path.parent)).write_pdf(str(path))
-    finally:
-        if saved is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = saved
+        with clock("check"):
+            rep = report(ps)
+            result.check = report_text(rep, ps.roster)
+            _write(tmp / "check.txt", result.check)
+            _write(tmp / "check.json", json.dumps(rep, indent=1, sort_keys=True) + "\n")
 
 
 def key_csv(ps: ProblemSet) -> str:
