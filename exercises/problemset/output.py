@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConvgradeError
-from . import pdf
+from . import mc, pdf
 from .assemble import ProblemSet, assemble, key_dict, part_points
 from .check import report, report_text
 from .documents import answer_sheet, html_page, key_bodies, markdown_doc, paper_body
@@ -202,6 +202,12 @@ def build(
         variants=variants or 1,
         progress=progress,
     )
+    mc_questions = [q.id for q in ps.questions if q.section.style == "multiple_choice"]
+    if mc_questions and mc.choices_module() is None:
+        notes.append(
+            f"{', '.join(mc_questions)}: multiple_choice shown as blanks on the handouts "
+            "(exercises.choices is not available)"
+        )
     result = BuildResult(out, ps, chosen, notes=notes)
     result.timings["generate"] = time.perf_counter() - t0
     out.parent.mkdir(parents=True, exist_ok=True)
