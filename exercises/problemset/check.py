@@ -83,11 +83,13 @@ def report(ps: ProblemSet) -> dict[str, Any]:
                 positions: Counter[int] = Counter()
                 sizes: Counter[int] = Counter()
                 for ex in exs:
-                    _, opts = mc.options(ex)
+                    found = mc.options(ex)
+                    opts = found[1] if found else []
                     sizes[len(opts)] += 1
                     positions.update(i for i, o in enumerate(opts) if o.correct)
                 entry["correct_position"] = {str(k): positions[k] for k in sorted(positions)}
                 entry["option_counts"] = {str(k): sizes[k] for k in sorted(sizes)}
+                entry["asked_as_blanks"] = sizes.get(0, 0)
             else:
                 entry["correct_position"] = None
         out["questions"].append(entry)
@@ -118,7 +120,12 @@ def report_text(rep: dict[str, Any], roster: bool) -> str:
             else:
                 letters = "abcdefghijklmnopqrstuvwxyz"
                 shown = " ".join(f"{letters[int(k)]}:{n}" for k, n in pos.items())
-                lines.append(f"  correct option position: {shown}")
+                counts = ", ".join(f"{n}x {k} options" for k, n in q["option_counts"].items())
+                lines.append(f"  correct option position: {shown} ({counts})")
+                if q["asked_as_blanks"]:
+                    lines.append(
+                        f"  no distractors: {q['asked_as_blanks']} asked as blanks  <-- check"
+                    )
         bad = q["coinciding_distractors"]
         problems += len(bad)
         if bad:

@@ -1,4 +1,9 @@
-"""Multiple choice through :mod:`exercises.choices` (written with the LMS writers), if present."""
+"""Multiple choice through :mod:`exercises.choices` (written with the LMS writers), if present.
+
+The handouts and `--check` ask the same part with the same options in the same order as the LMS
+writers: ``choices.choice_part(ex)`` and ``choices.options(ex, part, rng_seed=ex.seed or 0)``.
+Where an exercise has no distractor (fewer than two options), it is asked as blanks.
+"""
 
 from __future__ import annotations
 
@@ -19,25 +24,13 @@ def choices_module() -> ModuleType | None:
         return None
 
 
-def choice_part(ex: Exercise) -> str:
-    """The part asked as multiple choice: ``choices.choice_part`` if defined, else the first part
-    that some misconception answers differently (misconceptions make the distractors)."""
-    mod = choices_module()
-    if mod is not None and hasattr(mod, "choice_part"):
-        return mod.choice_part(ex)
-    for part in ex.parts:
-        if any(part.id in m.answers for m in ex.misconceptions):
-            return part.id
-    return ex.parts[0].id
-
-
 def options(ex: Exercise) -> tuple[Part, list[Any]] | None:
-    """(part, options) for a multiple-choice rendering of ``ex``; None without exercises.choices.
-
-    Options come from ``choices.options(ex, part_id, rng_seed=ex.seed)``.
-    """
+    """(part, options) for a multiple-choice rendering of ``ex``, or None: asked as blanks."""
     mod = choices_module()
     if mod is None:
         return None
-    pid = choice_part(ex)
-    return ex.part(pid), list(mod.options(ex, pid, ex.seed or 0))
+    pid = mod.choice_part(ex)
+    if pid is None:
+        return None
+    opts = list(mod.options(ex, pid, int(ex.seed or 0)))
+    return (ex.part(pid), opts) if len(opts) >= 2 else None
