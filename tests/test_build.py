@@ -139,13 +139,15 @@ def test_reroll_changes_only_that_student_and_persists(tmp_path, grade):
 
 
 def test_key_regenerates_every_exercise(tmp_path):
-    out = tmp_path / "w3"
+    out, out_v = tmp_path / "w3", tmp_path / "v"
     build(SPEC, out, roster=ROSTER, formats="key", rerolls=["s003"])
-    k = key(out)
+    build(SPEC, out_v, variants=3, formats="key")
+    k, kv = key(out), key(out_v)
+    assert k["variants"] == {}
     params = {q["id"]: q.get("params") for q in k["questions"]}
     exs = [(qid, ex) for s in k["students"] for qid, ex in s["exercises"].items()]
-    exs += [(qid, ex) for qid, vs in k["variants"].items() for ex in vs]
-    assert len(exs) >= 5 * 4
+    exs += [(qid, ex) for qid, vs in kv["variants"].items() for ex in vs]
+    assert len(exs) == 5 * 4 + 3 * 4
     for qid, ex in exs:
         again = exercises.generate(
             ex["kind"], seed=ex["seed"], difficulty=ex["difficulty"], params=params[qid]
@@ -308,7 +310,8 @@ def test_fixed_params_make_one_variant_and_check_reports_duplicates(tmp_path):
         assert sum(q1["correct_position"].values()) == 5
     else:
         assert "correct option position: skipped" in text
-    assert len(key(out)["variants"]["q1"]) == 1
+    assert len(res.problemset.variants["q1"]) == 1  # the LMS pool: one distinct variant
+    assert len(res.problemset.variants["q2"]) == 5
 
 
 def test_check_flags_a_distractor_equal_to_the_key(tmp_path):

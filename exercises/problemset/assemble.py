@@ -173,7 +173,9 @@ def part_points(q: QuestionSpec, ex: Exercise) -> dict[str, float]:
 def key_dict(ps: ProblemSet) -> dict[str, Any]:
     """The answer key (``key.json``): everything needed to regenerate and check every paper.
 
-    The course secret is not in it; seeds are.
+    The course secret is not in it; seeds are. ``variants`` lists every question's variants in
+    variants mode; with a roster it is empty (the students' exercises are the variants, and the
+    LMS pool is their distinct set).
     """
     spec = ps.spec
     questions = []
@@ -203,7 +205,7 @@ def key_dict(ps: ProblemSet) -> dict[str, Any]:
         "shuffle": spec.shuffle,
         "questions": questions,
         "students": [],
-        "variants": {qid: [ex.to_dict() for ex in exs] for qid, exs in ps.variants.items()},
+        "variants": {},
     }
     if ps.roster:
         key["students"] = [
@@ -217,6 +219,7 @@ def key_dict(ps: ProblemSet) -> dict[str, Any]:
             for p in ps.papers
         ]
     else:
+        key["variants"] = {qid: [ex.to_dict() for ex in exs] for qid, exs in ps.variants.items()}
         key["versions"] = [
             {"id": p.id, "order": p.order, "variants": p.variant_index} for p in ps.papers
         ]

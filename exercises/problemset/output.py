@@ -293,7 +293,7 @@ def _write_all(ps, tmp, chosen, writers, result, progress, check) -> None:
     if "key" in chosen:
         with clock("key"):
             key = key_dict(ps)
-            _write(tmp / "key.json", json.dumps(key, indent=1, sort_keys=True) + "\n")
+            _write(tmp / "key.json", json.dumps(key, sort_keys=True, separators=(",", ":")) + "\n")
             _write(tmp / "key.csv", key_csv(ps))
             _write(tmp / "key.html", html_page(f"Key · {spec.title}", key_bodies(ps, progress)))
     quiz = ps.quiz() if any(f in LMS_FORMATS for f in chosen) else None
