@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := tests/node/node_modules/.installed
 
 .PHONY: demo test lint bench clean venv
 
@@ -18,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/grade kinds
 	$(BIN)/grade generate conv2d --seed 1 --solution
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
 
 lint: $(STAMP)
@@ -30,3 +31,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Test-only npm package gift-pegjs (parses the GIFT export), installed under tests/node/.
+$(NODE_STAMP): tests/node/package.json
+	cd tests/node && npm install --no-save --no-audit --no-fund --silent
+	touch $(NODE_STAMP)

@@ -141,6 +141,11 @@ CATALOG: dict[str, MisconceptionInfo] = {
         "Among words with equal counts TextVectorization puts the alphabetically later word "
         "first: Keras sorts by (count, word) and reverses the whole order.",
     ),
+    "batchnorm_only_trainable": MisconceptionInfo(
+        "Counted only the trainable BatchNormalization weights",
+        "BatchNormalization holds 4·C weights (gamma, beta, moving mean, moving variance); "
+        "model.summary() and count_params() count all of them, 2·C of them trainable.",
+    ),
 }
 
 

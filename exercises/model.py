@@ -15,7 +15,7 @@ ANSWER_TYPES = {
     "integer": "an integer",
     "number": "a number (graded with a tolerance)",
     "shape": "a list of positive integers, e.g. [3, 3]",
-    "shapes": "a list of shapes, one per layer; None stands for the batch axis",
+    "shapes": "a list of shapes, one per layer, without the batch axis",
     "vector": "a list of numbers",
     "matrix": "a list of rows of numbers",
     "tensor": "a nested list of numbers, height x width x channels",

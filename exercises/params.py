@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -79,15 +80,23 @@ def array(
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
         raise ParamError(name, expected, value) from None
-    if arr.ndim != ndim or arr.size == 0 or not np.all(np.isfinite(arr)):
+    if arr.ndim != ndim or arr.size == 0 or not np.isfinite(arr).all():
         raise ParamError(name, expected, value)
     if any(s > max_side for s in arr.shape):
         raise ParamError(name, f"{expected} with at most {max_side} entries per axis", arr.shape)
     if integers and not np.all(arr == np.round(arr)):
         raise ParamError(name, expected, value)
-    if _is_integral(value):
+    if _plain_ints(value, ndim) or _is_integral(value):
         return arr.astype(np.int64)
     return arr
+
+
+def _plain_ints(value: Any, ndim: int) -> bool:
+    """Fast path of :func:`_is_integral` for a rectangular nest of ``ndim`` levels of lists."""
+    flat = value
+    for _ in range(ndim - 1):
+        flat = chain.from_iterable(flat)
+    return all(type(v) is int for v in flat)
 
 
 def _is_integral(value: Any) -> bool:
@@ -100,6 +109,6 @@ def tolist(arr: np.ndarray) -> list:
     """Plain JSON numbers: ints stay ints, floats that are whole become ints."""
     if arr.dtype.kind in "iu":
         return arr.tolist()
-    if np.all(arr == np.round(arr)):
+    if (arr == arr.round()).all():
         return arr.astype(np.int64).tolist()
-    return np.round(arr, 10).tolist()
+    return arr.round(10).tolist()

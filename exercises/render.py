@@ -18,6 +18,7 @@ from templates import TEMPLATE_DIR
 
 from .misconceptions import info as misconception_info
 from .model import Exercise
+from .reference.layers import model_code
 
 FORMATS = ("text", "markdown", "html")
 
@@ -37,10 +38,12 @@ def environment(fmt: str) -> jinja2.Environment:
     )
     env.globals["fmt"] = fmt
     env.globals["misconception_info"] = misconception_info
+    env.globals["keras_code"] = model_code
     env.filters["num"] = format_number
     env.filters["factor"] = format_factor
     env.filters["cell_width"] = cell_width
     env.filters["channels"] = channels
+    env.filters["kernel_filters"] = kernel_filters
     return env
 
 
@@ -76,6 +79,11 @@ def cell_width(m: list[list[Any]]) -> int:
 def channels(t: list[list[list[Any]]]) -> list[list[list[Any]]]:
     """Split an H x W x C nested list into C matrices."""
     return [[[cell[c] for cell in row] for row in t] for c in range(len(t[0][0]))]
+
+
+def kernel_filters(k: list[list[list[list[Any]]]]) -> list[list[list[list[Any]]]]:
+    """Split a kh x kw x C_in x filters kernel (Keras layout) into one kh x kw x C_in per filter."""
+    return [[[[c[f] for c in col] for col in row] for row in k] for f in range(len(k[0][0][0]))]
 
 
 def render_prompt(ex: Exercise, fmt: str = "text") -> str:

@@ -47,3 +47,21 @@ def conv(x: np.ndarray, kernel: np.ndarray, strides, padding, bias=None) -> np.n
         weights.append(np.broadcast_to(np.asarray(bias, "float64"), (kernel.shape[-1],)))
     layer.set_weights(weights)
     return np.asarray(layer(x))[0]
+
+
+_pool_layers: dict = {}
+
+
+def pool(x: np.ndarray, pool_size, strides, padding: str, mode: str) -> np.ndarray:
+    """Keras MaxPooling2D / AveragePooling2D on one H x W matrix (layers cached per config)."""
+    k = keras()
+    key = (mode, _pair(pool_size), None if strides is None else _pair(strides), padding)
+    if key not in _pool_layers:
+        cls = k.layers.MaxPooling2D if mode == "max" else k.layers.AveragePooling2D
+        _pool_layers[key] = cls(pool_size=key[1], strides=key[2], padding=padding, dtype="float64")
+    x = np.asarray(x, dtype="float64")[None, :, :, None]
+    return np.asarray(_pool_layers[key](x))[0, :, :, 0]
+
+
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)

@@ -1,0 +1,95 @@
+"""GIFT (``quiz.gift``): Moodle's plain-text question format.
+
+Numeric ``{#v:tol}``, short answer ``{=word}``, multiple choice ``{=right ~wrong#feedback}``;
+``$CATEGORY:`` lines put each quiz question's variants in a category of their own. GIFT has no
+question with several blanks, so a variant with several blanks (a matrix, a vector, a shape...)
+falls back to one question per blank, gathered in a category per variant, with a warning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..quiz import Quiz
+from . import base
+from .base import Capabilities, Cell, Item
+from .moodle import category_path
+
+CAPABILITIES = Capabilities(
+    file="quiz.gift",
+    numeric="`{#v:tol}`",
+    multiple_choice="`{=a ~b}`",
+    matrix="no",
+    fallback="one question per blank (numeric, short answer or multiple choice) in a category "
+    "per variant; warns",
+    multi_blank=False,
+)
+
+#: Characters with a meaning in GIFT, escaped with a backslash everywhere in text.
+SPECIAL = "\\~=#{}:"
+
+
+def escape(text: str) -> str:
+    """Escape GIFT's special characters (and the backslash itself)."""
+    return "".join("\\" + ch if ch in SPECIAL else ch for ch in text)
+
+
+def answer(cell: Cell) -> str:
+    """The answer block of one blank."""
+    if cell.kind == "numeric":
+        tol = f":{base.number(cell.tolerance)}" if cell.tolerance else ""
+        return f"{{#{base.number(cell.value)}{tol}}}"
+    if cell.kind == "text":
+        return f"{{={escape(cell.text)}}}"
+    wrong = [f"~{escape(c)}" for c in cell.choices or [] if c != cell.value]
+    return "{" + " ".join([f"={escape(cell.value)}", *wrong]) + "}"
+
+
+def _question(title: str, text: str, answer_block: str) -> str:
+    return f"::{escape(title)}::{escape(base.squeeze(text))}\n{answer_block}\n"
+
+
+def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
+    """(sub-category or None, GIFT questions) for one item."""
+    prompt = item.prompt("text").rstrip()
+    if item.mode == "choice":
+        assert item.choice is not None
+        opts = []
+        for o in item.options:
+            text = escape(base.value_text(item.choice, o.value))
+            fb = base.misconception_title(o.misconception)
+            opts.append(("=" if o.correct else "~") + text + (f"#{escape(fb)}" if fb else ""))
+        block = "{\n" + "\n".join("  " + o for o in opts) + "\n}"
+        return None, [_question(item.name, f"{prompt}\n{item.choice.label}?", block)]
+    single = item.single
+    if single is not None:
+        return None, [_question(item.name, f"{prompt}\n{single.label}:", answer(single))]
+    cells = item.cells
+    warn(
+        item.question,
+        "GIFT has no multi-blank questions: each blank of a multi-blank variant "
+        "became its own question (numeric with its tolerance, short answer or multiple choice) "
+        "in a category per variant; points are per blank",
+    )
+    out = [_question(f"{item.name} · {c.label}", f"{prompt}\n{c.label}:", answer(c)) for c in cells]
+    return f"variant {item.index + 1}", out
+
+
+def write(quiz: Quiz, out_dir: Path) -> list[str]:
+    """Write ``quiz.gift`` into ``out_dir``; returns the warnings."""
+    warn = base.Warnings("gift")
+    chunks = [f"// {base.squeeze(quiz.title)} ({quiz.set_id}), written by convgrade\n"]
+    current = None
+    for q, its in base.items(quiz, warn):
+        qcat = f"{q.id} {q.title}".strip()
+        for item in its:
+            sub, qs = questions(item, warn)
+            names = [quiz.title or quiz.set_id, qcat] + ([sub] if sub else [])
+            cat = category_path(*names)
+            if cat != current:
+                chunks.append(f"$CATEGORY: {cat}\n")
+                current = cat
+            chunks += qs
+    text = "\n".join(chunks)
+    base.write_atomic(Path(out_dir) / CAPABILITIES.file, text.encode("utf-8"))
+    return warn.messages

@@ -1,0 +1,171 @@
+"""Moodle XML (``moodle.xml``): numerical, shortanswer, multichoice and cloze questions.
+
+Each quiz question gets its own category holding one Moodle question per variant; add a
+"random question from category" to the Moodle quiz and each student draws one variant. A variant
+with several blanks (a matrix: one per cell) is a cloze (multianswer) question with one
+``{w:NUMERICAL:=v:tol}`` per cell; Moodle expresses everything the model holds, so this writer
+has no fallback.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+from lxml import etree
+
+from ..quiz import Quiz
+from . import base
+from .base import Capabilities, Cell, Item
+
+CAPABILITIES = Capabilities(
+    file="moodle.xml",
+    numeric="`numerical` with `<tolerance>`",
+    multiple_choice="`multichoice`",
+    matrix="`cloze`, `{w:NUMERICAL:=v:tol}` per cell",
+    fallback="none needed; tokens become SHORTANSWER_C blanks, choices MULTICHOICE blanks",
+)
+
+#: Characters with a meaning inside an embedded answer, escaped with a backslash.
+CLOZE_SPECIAL = '\\}#~/"*'
+
+
+def cloze_escape(text: str) -> str:
+    """Escape an answer for Moodle's embedded-answer (cloze) syntax."""
+    return "".join("\\" + ch if ch in CLOZE_SPECIAL else ch for ch in text)
+
+
+def shortanswer_escape(text: str) -> str:
+    """``*`` is a wildcard in Moodle short answers; ``\\*`` is a literal star."""
+    return text.replace("*", "\\*")
+
+
+def category_path(*names: str) -> str:
+    """A Moodle category path; a ``/`` inside a name is written ``//``."""
+    return "/".join(["$course$", "top"] + [n.replace("/", "//") for n in names])
+
+
+def cloze_weights(item: Item) -> dict[str, int]:
+    """Integer weights, equal per part and split evenly over the part's cells."""
+    counts = [len(cs) for _, cs, _ in item.parts if cs]
+    lcm = math.lcm(*counts) if counts else 1
+    weights = {}
+    for _, cs, _ in item.parts:
+        for c in cs:
+            weights[c.key] = lcm // len(cs) if lcm <= 1000 else max(1, round(1000 / len(cs)))
+    return weights
+
+
+def cloze_token(cell: Cell, weight: int) -> str:
+    """One embedded answer: ``{2:NUMERICAL:=3.5:0.01}``, ``{1:SHORTANSWER_C:=the}``..."""
+    if cell.kind == "numeric":
+        return f"{{{weight}:NUMERICAL:={base.number(cell.value)}:{base.number(cell.tolerance)}}}"
+    if cell.kind == "text":
+        return f"{{{weight}:SHORTANSWER_C:={cloze_escape(cell.text)}}}"
+    # Options are shown as HTML: escape <, > and & first (quote=False: no '#' from entities).
+    shown = lambda c: cloze_escape(html.escape(c, quote=False))  # noqa: E731
+    others = [shown(c) for c in cell.choices or [] if c != cell.value]
+    alts = "~".join([f"={shown(cell.value)}", *others])
+    return f"{{{weight}:MULTICHOICE:{alts}}}"
+
+
+def _defuse_braces(markup: str) -> str:
+    """Braces in the question text as entities, so Moodle never reads them as a cloze answer."""
+    return markup.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def _text(parent: etree._Element, tag: str, text: str, fmt: str | None = "html") -> None:
+    el = etree.SubElement(parent, tag, format=fmt) if fmt else etree.SubElement(parent, tag)
+    etree.SubElement(el, "text").text = text
+
+
+def _question(quiz_el: etree._Element, qtype: str, item: Item, text: str, points: float):
+    q = etree.SubElement(quiz_el, "question", type=qtype)
+    _text(q, "name", item.name, None)
+    _text(q, "questiontext", text)
+    _text(q, "generalfeedback", "")
+    if qtype != "cloze":
+        etree.SubElement(q, "defaultgrade").text = base.number(points)
+    etree.SubElement(q, "penalty").text = "0"
+    etree.SubElement(q, "hidden").text = "0"
+    etree.SubElement(q, "idnumber").text = item.ident
+    return q
+
+
+def _answer(
+    q: etree._Element, fraction: int, text: str, feedback: str = "", fmt="moodle_auto_format"
+):
+    a = etree.SubElement(q, "answer", fraction=str(fraction), format=fmt)
+    etree.SubElement(a, "text").text = text
+    _text(a, "feedback", feedback)
+    return a
+
+
+def write_item(quiz_el: etree._Element, item: Item) -> None:
+    """One variant as one Moodle question."""
+    points = float(item.question.points)
+    body = base.html_body(item)
+    if item.mode == "choice":
+        assert item.choice is not None
+        text = base.html_string(body, lambda c: "", [])
+        q = _question(quiz_el, "multichoice", item, text, points)
+        for tag, val in (("single", "true"), ("shuffleanswers", "false")):
+            etree.SubElement(q, tag).text = val
+        etree.SubElement(q, "answernumbering").text = "abc"
+        for opt in item.options:
+            _answer(
+                q,
+                100 if opt.correct else 0,
+                base.value_html(item.choice, opt.value),
+                base.misconception_title(opt.misconception),
+                fmt="html",
+            )
+        return
+    single = item.single
+    if single is not None and single.kind == "choice":
+        text = base.html_string(body, lambda c: "", item.cells)
+        q = _question(quiz_el, "multichoice", item, text, points)
+        for tag, val in (("single", "true"), ("shuffleanswers", "false")):
+            etree.SubElement(q, tag).text = val
+        etree.SubElement(q, "answernumbering").text = "abc"
+        for choice in single.choices or []:
+            _answer(q, 100 if choice == single.value else 0, html.escape(choice), fmt="html")
+        return
+    if single is not None and single.kind in ("numeric", "text"):
+        text = base.html_string(body, lambda c: "", item.cells)
+        if single.kind == "numeric":
+            q = _question(quiz_el, "numerical", item, text, points)
+            a = _answer(q, 100, base.number(single.value))
+            etree.SubElement(a, "tolerance").text = base.number(single.tolerance)
+            etree.SubElement(q, "unitgradingtype").text = "0"
+            etree.SubElement(q, "showunits").text = "3"
+        else:
+            q = _question(quiz_el, "shortanswer", item, text, points)
+            etree.SubElement(q, "usecase").text = "1"
+            _answer(q, 100, shortanswer_escape(single.text))
+        return
+    weights = cloze_weights(item)
+    text = base.html_string(
+        body, lambda c: cloze_token(c, weights[c.key]), item.cells, escape=_defuse_braces
+    )
+    _question(quiz_el, "cloze", item, text, points)
+
+
+def write(quiz: Quiz, out_dir: Path) -> list[str]:
+    """Write ``moodle.xml`` into ``out_dir``; returns the warnings (none for Moodle but the
+    multiple-choice fallback)."""
+    warn = base.Warnings("moodle")
+    root = etree.Element("quiz")
+    for q, its in base.items(quiz, warn):
+        cat = etree.SubElement(root, "question", type="category")
+        title = f"{q.id} {q.title}".strip()
+        _text(cat, "category", category_path(quiz.title or quiz.set_id, title), None)
+        _text(cat, "info", f"{len(its)} variant(s) of {q.id}: draw one per student")
+        for item in its:
+            write_item(root, item)
+    base.write_atomic(Path(out_dir) / CAPABILITIES.file, base.xml_bytes(root))
+    return warn.messages
+
+
+__all__ = ["CAPABILITIES", "cloze_escape", "cloze_token", "write"]

@@ -1,0 +1,101 @@
+"""Max and average pooling as Keras MaxPooling2D / AveragePooling2D compute them.
+
+Keras defaults: ``strides = pool_size``, ``padding="valid"``.  With ``padding="same"`` the input is
+padded as for a convolution (the odd extra row/column at the bottom/right); padded cells never
+win a max and are not counted in an average.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from .conv import pad_amounts
+from .grid import Pads, pad2d, windows2d
+
+MODES = ("max", "average")
+
+
+def pool_pads(
+    shape: tuple[int, ...], pool_size: tuple[int, int], strides: tuple[int, int], padding: str
+) -> Pads:
+    """(top, bottom, left, right) padding Keras applies before pooling."""
+    t, b = pad_amounts(shape[0], pool_size[0], strides[0], padding)
+    l, r = pad_amounts(shape[1], pool_size[1], strides[1], padding)
+    return (t, b, l, r)
+
+
+def real_counts(n: int, k: int, s: int, before: int, out: int) -> list[int]:
+    """How many real (non-padded) cells each of ``out`` windows covers along one axis."""
+    return [min(i * s - before + k, n) - max(i * s - before, 0) for i in range(out)]
+
+
+@cache
+def _lowest(dtype: np.dtype) -> float | int:
+    """A padding value that never wins a max: -inf, or the smallest integer of ``dtype``."""
+    return -np.inf if dtype.kind == "f" else int(np.iinfo(dtype).min)
+
+
+def pool2d(
+    x: np.ndarray,
+    pool_size: tuple[int, int],
+    strides: tuple[int, int] | None = None,
+    padding: str = "valid",
+    mode: str = "max",
+) -> np.ndarray | None:
+    """Keras 2-D pooling of the matrix ``x``; ``None`` when the pool does not fit the input."""
+    out = pool2d_modes(x, pool_size, strides, padding, (mode,))
+    return None if out is None else out[0]
+
+
+def pool2d_modes(
+    x: np.ndarray,
+    pool_size: tuple[int, int],
+    strides: tuple[int, int] | None,
+    padding: str,
+    modes: tuple[str, ...],
+) -> list[np.ndarray] | None:
+    """:func:`pool2d` in several modes over the same windows, in the order of ``modes``.
+
+    Besides ``max`` and ``average``, mode ``average_counting_padding`` divides by the full window
+    size instead of the number of real cells (what Keras does *not* do; a misconception).
+    """
+    strides = strides or pool_size
+    pads = pool_pads(x.shape, pool_size, strides, padding)
+    padded = any(pads)
+    (ph, pw), (t, b, l, r) = pool_size, pads
+    h, w = x.shape
+    if ph > h + t + b or pw > w + l + r:
+        return None
+    out = []
+    total = None
+    for mode in modes:
+        if mode == "max":  # padded cells hold the lowest value: they never win
+            xp = pad2d(x, pads, _lowest(x.dtype)) if padded else x
+            out.append(windows2d(xp, pool_size, strides).max(axis=(2, 3)))
+            continue
+        if total is None:
+            total = windows2d(pad2d(x, pads) if padded else x, pool_size, strides).sum(axis=(2, 3))
+        if mode == "average_counting_padding" or not padded:
+            out.append(total / (ph * pw))
+        else:
+            rows = real_counts(h, ph, strides[0], t, total.shape[0])
+            cols = real_counts(w, pw, strides[1], l, total.shape[1])
+            out.append(total / np.array([[r * c for c in cols] for r in rows]))
+    return out
+
+
+def window_values(
+    rows: list[list], pool_size: tuple[int, int], strides: tuple[int, int], pads: Pads
+) -> list[list]:
+    """The real cells of every pooling window (row by row), from the input as nested lists."""
+    (ph, pw), (sh, sw), (t, b, l, r) = pool_size, strides, pads
+    h, w = len(rows), len(rows[0])
+    oh, ow = (h + t + b - ph) // sh + 1, (w + l + r - pw) // sw + 1
+    spans = [(max(j * sw - l, 0), min(j * sw - l + pw, w)) for j in range(ow)]
+    out = []
+    for i in range(oh):
+        band = rows[max(i * sh - t, 0) : min(i * sh - t + ph, h)]
+        out += [[v for row in band for v in row[c0:c1]] for c0, c1 in spans]
+    return out
