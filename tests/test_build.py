@@ -20,7 +20,7 @@ import pytest
 from lxml import html as lxml_html
 
 import exercises
-from exercises.problemset import build, derive_seed, load_spec, read_roster
+from exercises.problemset import build, derive_seed, load_spec, mc, read_roster
 from exercises.problemset.output import FORMATS, lms_writers
 from tests.conftest import ROOT
 
@@ -80,11 +80,16 @@ def test_roster_build_writes_every_output(tmp_path, grade):
     assert [q["id"] for q in k["questions"]] == ["q1", "q2", "q3", "q4"]
     assert k["questions"][0]["part_points"] == {"length": 1, "output": 2}
     assert k["questions"][2]["params"] == {"padding": "same"}
+    styles = {q["id"]: q["style"] for q in k["questions"]}
     for s in k["students"]:
         sheet = tomllib.loads((out / "students" / s["id"] / "answers.toml").read_text())
         assert sheet["student"] == s["id"] and sheet["set"] == "cnn-w3"
         for qid, ex in s["exercises"].items():
-            assert set(sheet[qid]) == {p["id"] for p in ex["parts"]}
+            asked = {p["id"] for p in ex["parts"]}
+            if styles[qid] == "multiple_choice" and mc.options(exercises.Exercise.from_dict(ex)):
+                asked = {mc.options(exercises.Exercise.from_dict(ex))[0].id}
+                assert len(asked) == 1
+            assert set(sheet[qid]) == asked
             assert all(v == "" for v in sheet[qid].values())
     # key.csv: one row per student x question x part
     rows = (out / "key.csv").read_text().splitlines()
@@ -179,17 +184,23 @@ def test_secret_never_written(tmp_path):
                     assert needle not in z.read(member), (name, member)
 
 
-def _matrices(value) -> list:
-    """Every 2-D list of numbers inside a params value (3-D tensors split into channels)."""
-    if not isinstance(value, list) or not value:
-        return []
-    if all(isinstance(r, list) and r and all(isinstance(c, int | float) for c in r) for r in value):
-        return [value]
-    if all(isinstance(r, list) for r in value) and all(
-        isinstance(c, list) and c and isinstance(c[0], int | float) for r in value for c in r
-    ):
-        return [[[cell[ch] for cell in row] for row in value] for ch in range(len(value[0][0]))]
-    return [m for v in value for m in _matrices(v)]
+def _given_matrices(ex: dict) -> list:
+    """The given arrays a handout shows as matrices: 2-D inputs and kernels, and the channels
+    of an H x W x C input (the kinds that have them; others give none)."""
+    out = []
+    for name in ("input", "kernel"):
+        v = ex["params"].get(name)
+        if not (isinstance(v, list) and v and isinstance(v[0], list)):
+            continue
+        if all(isinstance(c, int | float) for row in v for c in row):
+            out.append(v)
+        elif name == "input" and all(isinstance(c, list) for row in v for c in row):
+            out += [[[cell[ch] for cell in row] for row in v] for ch in range(len(v[0][0]))]
+    return out
+
+
+def k_kinds(k: dict) -> list[str]:
+    return [q["kind"] for q in k["questions"]]
 
 
 def _tables(path: Path) -> list[list[list[str]]]:
@@ -219,18 +230,23 @@ def test_html_is_self_contained_with_matrices_as_tables(tmp_path):
     handout_tables = _tables(out / "handout.html")
     key_tables = _tables(out / "key.html")
     k = key(out)
-    expected = []
+    expected, answers = [], []
     for vs in k["variants"].values():
         for ex in vs:
-            for v in ex["params"].values():
-                expected += _matrices(v)
+            expected += _given_matrices(ex)
             for part in ex["parts"]:
                 if part["type"] == "matrix":
-                    assert _cells(part["answer"]) in key_tables
+                    answers.append(part["answer"])
+                elif part["type"] == "tensor":
+                    t = part["answer"]
+                    answers += [[[c[ch] for c in row] for row in t] for ch in range(len(t[0][0]))]
+    matrix_kinds = {"conv2d", "conv2d_multichannel", "conv2d_pool", "pooling"} & set(k_kinds(k))
+    if matrix_kinds:
+        assert expected and answers
     for m in expected:
         assert _cells(m) in handout_tables
-    # vectors stay inline: no table in the handout that is not a given matrix
-    assert len(handout_tables) == len(expected)
+    for m in answers:
+        assert _cells(m) in key_tables
 
 
 def test_pdf_has_a_page_per_paper(tmp_path):
@@ -470,3 +486,20 @@ def test_build_never_imports_tensorflow(tmp_path):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_all_kinds_example_builds_into_every_format(tmp_path, grade):
+    spec = ROOT / "examples" / "all-kinds.toml"
+    assert {s.kind for s in load_spec(spec).sections} == set(exercises.kinds())
+    out = tmp_path / "all"
+    r = grade("build", str(spec), "--out", str(out), "--variants", "2", "--check")
+    assert r.returncode == 0, r.stderr
+    names = set(files(out))
+    assert {"handout.html", "handout.md", "handout.pdf", "key.json", "key.csv", "key.html"} <= names
+    from exercises.export import FILES
+
+    assert set(FILES.values()) <= names
+    assert "0 problem(s) found" in r.stdout
+    # every writer warning is shown, one line each, naming its question
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings and all(re.search(r"question q\d+", w) for w in warnings)

@@ -62,14 +62,18 @@ def report(ps: ProblemSet) -> dict[str, Any]:
             "parts": {},
             "coinciding_distractors": [],
         }
-        for part in exs[0].parts:
-            values = [ex.answer.get(part.id) for ex in exs if part.id in ex.answer]
+        types: dict[str, str] = {}  # every part any variant has, in first-seen order
+        for ex in exs:
+            for part in ex.parts:
+                types.setdefault(part.id, part.type)
+        for pid, ptype in types.items():
+            values = [ex.answer[pid] for ex in exs if pid in ex.answer]
             nums = [x for v in values for x in _numbers(v)]
             distinct = len({repr(v) for v in values})
-            info: dict[str, Any] = {"type": part.type, "distinct": distinct}
+            info: dict[str, Any] = {"type": ptype, "distinct": distinct, "exercises": len(values)}
             if nums:
                 info["min"], info["max"] = min(nums), max(nums)
-            entry["parts"][part.id] = info
+            entry["parts"][pid] = info
         for i, ex in enumerate(exs):
             for m in ex.misconceptions:
                 for pid, v in m.answers.items():
@@ -112,7 +116,10 @@ def report_text(rep: dict[str, Any], roster: bool) -> str:
         )
         for pid, info in q["parts"].items():
             rng = f", values {_fmt(info['min'])}..{_fmt(info['max'])}" if "min" in info else ""
-            lines.append(f"  answers {pid} ({info['type']}): {info['distinct']} distinct{rng}")
+            some = "" if info["exercises"] == q["exercises"] else f" (in {info['exercises']})"
+            lines.append(
+                f"  answers {pid} ({info['type']}){some}: {info['distinct']} distinct{rng}"
+            )
         if "correct_position" in q:
             pos = q["correct_position"]
             if pos is None:

@@ -300,7 +300,7 @@ def _write_all(ps, tmp, chosen, writers, result, progress, check) -> None:
     for fmt in chosen:
         if fmt in LMS_FORMATS:
             with clock(fmt):
-                result.warnings.extend(f"{fmt}: {w}" for w in writers[fmt](quiz, tmp))
+                result.warnings.extend(writers[fmt](quiz, tmp))
     if check:
         with clock("check"):
             rep = report(ps)
