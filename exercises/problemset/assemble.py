@@ -4,8 +4,9 @@ Roster mode: every student gets a personal variant of every question, seeded wit
 ``derive_seed(secret, set_id, student_id, question_id, reroll)``. Variants mode: ``n`` variants of
 every question, seeded with ``derive_seed(secret, set_id, "variant-<k>", question_id, attempt)``
 (``attempt`` counts redraws of a variant that repeated an earlier one); version ``A`` gets variant
-0 of each question, ``B`` variant 1 and so on. With ``shuffle``, each paper orders its questions
-by a permutation seeded the same way (with ``"order"`` in place of the question id).
+0 of each question, ``B`` variant 1 and so on, cycling where a question has fewer variants (fixed
+parameters give one). With ``shuffle``, each paper orders its questions by a permutation seeded
+the same way (with ``"order"`` in place of the question id).
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def assemble(
     papers = []
     for k in range(variants):
         name = version_name(k)
-        index = {qid: min(k, len(pool[qid]) - 1) for qid in qids}
+        index = {qid: k % len(pool[qid]) for qid in qids}  # fewer variants: cycle
         exs = {qid: pool[qid][index[qid]] for qid in qids}
         order = _order(spec, secret, f"version-{name}", 0, qids)
         papers.append(Paper(name, f"Version {name}", exs, order, 0, index))
