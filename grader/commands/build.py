@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-#: Show a progress bar from this many papers on.
+#: Show a progress bar (on a terminal) from this many papers on.
 PROGRESS_FROM = 30
 
 
 def _progress(items: Iterable, label: str) -> Iterable:
     items = list(items)
-    if len(items) < PROGRESS_FROM:
+    err = click.get_text_stream("stderr")
+    if len(items) < PROGRESS_FROM or not err.isatty():
         yield from items
         return
-    err = click.get_text_stream("stderr")
     with click.progressbar(items, label=f"{label:<10}", file=err) as bar:
         yield from bar
 
