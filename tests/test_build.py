@@ -423,6 +423,8 @@ def test_other_user_errors(tmp_path, grade):
     assert r.returncode == 2 and "--reroll nobody: no such student" in r.stderr
     r = run("--reroll", "s001")
     assert r.returncode == 2 and "--reroll needs a --roster" in r.stderr
+    r = run("--roster", str(ROSTER), "--variants", "2")
+    assert r.returncode == 2 and "--variants and --roster exclude each other" in r.stderr
     r = run("--format", "html,docx")
     assert r.returncode == 2 and "unknown format 'docx'" in r.stderr
     r = run("--roster", str(ROSTER), "--secret-file", str(tmp_path / "missing"))
@@ -503,3 +505,23 @@ def test_all_kinds_example_builds_into_every_format(tmp_path, grade):
     # every writer warning is shown, one line each, naming its question
     warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: ")]
     assert warnings and all(re.search(r"question q\d+", w) for w in warnings)
+
+
+def test_a_failure_while_writing_leaves_the_old_build_and_no_debris(tmp_path, monkeypatch):
+    from exercises.problemset import output
+
+    out = tmp_path / "w3"
+    build(SPEC, out, roster=ROSTER, formats="key,html")
+    before = files(out)
+
+    def broken(ps):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(output, "key_csv", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(SPEC, out, roster=ROSTER, formats="key,html", rerolls=["s001"])
+    assert files(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w3"]
+    with pytest.raises(RuntimeError):
+        build(SPEC, tmp_path / "new", roster=ROSTER, formats="key")
+    assert [p.name for p in tmp_path.iterdir()] == ["w3"]
