@@ -21,7 +21,8 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _items(ps: ProblemSet, paper: Paper, fmt: str) -> list[dict[str, Any]]:
+def _items(ps: ProblemSet, paper: Paper, fmt: str | None) -> list[dict[str, Any]]:
+    """The paper's questions in its order, with prompts rendered in ``fmt`` (None: no prompt)."""
     items = []
     for qid in paper.order:
         q = ps.question(qid)
@@ -33,7 +34,7 @@ def _items(ps: ProblemSet, paper: Paper, fmt: str) -> list[dict[str, Any]]:
                 "title": q.title,
                 "kind": ex.kind,
                 "points": q.section.points,
-                "prompt": render_prompt(ex, fmt) if fmt else "",
+                "prompt": render_prompt(ex, fmt) if fmt is not None else "",
                 "parts": [opts[0]] if opts else ex.parts,
                 "part": opts[0] if opts else None,
                 "options": opts[1] if opts else None,
@@ -130,7 +131,7 @@ def key_bodies(ps: ProblemSet, progress=None) -> list[str]:
 def answer_sheet(ps: ProblemSet, paper: Paper) -> str:
     """The blank answer sheet (TOML) of one paper, in the paper's question order."""
     who = f"student {paper.id}" if ps.roster else _one_line(paper.name)
-    items = _items(ps, paper, "")
+    items = _items(ps, paper, None)
     for it in items:
         it["title"] = _one_line(it["title"])
     return (
