@@ -136,6 +136,9 @@ class RunOutcome:
 _BOOT = r"""
 import json, os, resource, signal, sys
 cfg = json.loads(sys.argv[1]); argv = sys.argv[2:]
+for procs in cfg.get("cgroups", ()):
+    with open(procs, "w") as fh:
+        fh.write(str(os.getpid()))
 for name, value in cfg["rlimits"]:
     resource.setrlimit(getattr(resource, name), (value, value))
 if cfg["uid"] is not None:
@@ -300,6 +303,75 @@ def _give_tree(root: Path, uid: int, gid: int, limit: int = 100_000) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# cgroups (best effort, root only): a hard cap on processes that also binds root, and a memory
+# cap on resident memory that the kernel enforces for the whole process tree.
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_cg_counter = iter(range(10**9))
+_cg_lock = threading.Lock()
+
+
+class _Cgroups:
+    """One private cgroup per run in the v1 ``pids``/``memory`` or the v2 unified hierarchy."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.dirs: list[Path] = []
+        if os.geteuid() != 0:
+            return
+        with _cg_lock:
+            name = f"convgrade/run-{os.getpid()}-{next(_cg_counter)}"
+        settings = {
+            "pids": {"pids.max": limits.max_processes + 8},
+            "memory": {"memory.limit_in_bytes": limits.memory_bytes},
+        }
+        for controller, values in settings.items():
+            base = CGROUP_ROOT / controller
+            if not (base / "cgroup.procs").exists():
+                continue
+            try:
+                group = base / name
+                group.mkdir(parents=True, exist_ok=True)
+                for key, value in values.items():
+                    (group / key).write_text(str(value))
+                if controller == "memory":
+                    with contextlib.suppress(OSError):
+                        (group / "memory.memsw.limit_in_bytes").write_text(str(value))
+                self.dirs.append(group)
+            except OSError:
+                continue
+
+    def procs_files(self) -> list[str]:
+        return [str(d / "cgroup.procs") for d in self.dirs]
+
+    def members(self) -> list[int]:
+        pids: list[int] = []
+        for d in self.dirs:
+            with contextlib.suppress(OSError, ValueError):
+                pids += [int(x) for x in (d / "cgroup.procs").read_text().split()]
+        return pids
+
+    def oom_killed(self) -> bool:
+        for d in self.dirs:
+            with contextlib.suppress(OSError, ValueError):
+                for line in (d / "memory.oom_control").read_text().splitlines():
+                    if line.startswith("oom_kill ") and int(line.split()[1]) > 0:
+                        return True
+        return False
+
+    def remove(self) -> None:
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except OSError:
+                    for pid in self.members():
+                        with contextlib.suppress(OSError):
+                            os.kill(pid, signal.SIGKILL)
+                    time.sleep(0.02)
+
+
+# --------------------------------------------------------------------------------------------
 # bwrap arguments
 
 
@@ -330,6 +402,7 @@ def _bwrap_system_args() -> list[str]:
         "/etc/passwd",
         "/etc/group",
         "/etc/nsswitch.conf",
+        "/etc/fonts",
     ):
         args += ["--ro-bind-try", etc, etc]
     args += ["--proc", "/proc", "--dev", "/dev"]
@@ -353,7 +426,8 @@ def _bwrap_argv(workdir: Path, readonly: list[Path], limits: Limits) -> tuple[li
     args = ["bwrap", *_bwrap_namespace_args(), *_bwrap_system_args()]
     # /tmp and /dev/shm live in memory: cap them at one file's worth.
     size = str(limits.max_file_bytes)
-    args += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+    for tmp in ("/tmp", "/dev/shm"):
+        args += ["--perms", "1777", "--size", size, "--tmpfs", tmp]
     made: set[str] = {"/", "/usr", "/tmp", "/proc", "/dev", "/dev/shm"}
 
     def parents(target: Path) -> list[str]:
@@ -398,6 +472,8 @@ def _proc_fields(pid: int) -> tuple[int, int, int, int] | None:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             data = fh.read()
         fields = data[data.rindex(b")") + 2 :].split()
+        if fields[0] in (b"Z", b"X"):  # dead, waiting to be reaped: nothing left to kill
+            return None
         ppid, sid, rss_pages = int(fields[1]), int(fields[3]), int(fields[21])
         uid = os.stat(f"/proc/{pid}").st_uid
     except (OSError, ValueError, IndexError):
@@ -411,9 +487,10 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 class _Members:
     """Finds the processes that belong to one run: by its private uid, else by its session."""
 
-    def __init__(self, leader: int, uid: int | None) -> None:
+    def __init__(self, leader: int, uid: int | None, cgroups: _Cgroups) -> None:
         self.leader = leader
         self.uid = uid
+        self.cgroups = cgroups
 
     def scan(self) -> list[tuple[int, int]]:
         """[(pid, rss bytes)] of the run's processes: its uid, its session, its descendants."""
@@ -423,8 +500,10 @@ class _Members:
             if fields is not None:
                 table[pid] = fields
         found = []
+        grouped = set(self.cgroups.members())
         for pid, (uid, sid, rss, ppid) in table.items():
             mine = (self.uid is not None and uid == self.uid) or sid == self.leader
+            mine = mine or pid in grouped
             seen = 0
             while not mine and ppid > 1 and seen < 64:
                 mine = ppid == self.leader
@@ -539,8 +618,8 @@ def run_isolated(
             _warn_once(
                 "root",
                 f"running submissions as root with the subprocess backend: {blocked} is not "
-                "reachable by an unprivileged user, so the process limit does not apply and "
-                "the submission can act as root",
+                "reachable by an unprivileged user, so RLIMIT_NPROC does not bind it (a pids "
+                "cgroup does, where one can be made) and the submission can act as root",
             )
 
     child_env = _base_env(workdir, chosen)
@@ -556,22 +635,30 @@ def run_isolated(
         ("RLIMIT_FSIZE", int(limits.max_file_bytes)),
         ("RLIMIT_CORE", 0),
     ]
-    boot_cfg = {"rlimits": rlimits, "uid": uid, "gid": gid, "chdir": None, "shim": shim}
-    boot = [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(boot_cfg)]
+    cgroups = _Cgroups(limits)
+
+    def boot(cfg: dict) -> list[str]:
+        return [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(cfg)]
+
+    inner = {"rlimits": rlimits, "uid": uid, "gid": gid, "chdir": None, "shim": shim}
     if chosen == "bwrap":
         bwrap_args, code_root = _bwrap_argv(workdir, readonly, limits)
         child_env["PYTHONPATH"] = _join_path(code_root, (env or {}).get("PYTHONPATH"))
-        full = [shutil.which("bwrap") or "bwrap", *bwrap_args[1:], "--", *boot, *argv]
+        full = [shutil.which("bwrap") or "bwrap", *bwrap_args[1:], "--", *boot(inner), *argv]
+        if cgroups.dirs:  # join the cgroups before bwrap starts, outside the sandbox
+            outer = {"rlimits": [], "uid": None, "chdir": None, "shim": False}
+            full = [*boot({**outer, "cgroups": cgroups.procs_files()}), *full]
     else:
         code_root = str(Path(__file__).resolve().parent.parent)
         child_env["PYTHONPATH"] = _join_path(code_root, (env or {}).get("PYTHONPATH"))
-        full = [*boot, *argv]
+        full = [*boot({**inner, "cgroups": cgroups.procs_files()}), *argv]
 
     if uid is not None:
         _give_tree(workdir, uid, gid)
     try:
-        return _supervise(full, workdir, limits, chosen, child_env, on_line, uid)
+        return _supervise(full, workdir, limits, chosen, child_env, on_line, uid, cgroups)
     finally:
+        cgroups.remove()
         if uid is not None:
             _give_tree(workdir, os.geteuid(), os.getegid())
             _uids.give(uid)
@@ -605,6 +692,7 @@ def _supervise(
     env: dict[str, str],
     on_line: Callable[[str], None] | None,
     uid: int | None,
+    cgroups: _Cgroups,
 ) -> RunOutcome:
     budget = _Budget(limits.max_output_bytes)
     out, err = _Capture(budget, on_line), _Capture(budget, None)
@@ -619,7 +707,7 @@ def _supervise(
         start_new_session=True,
         close_fds=True,
     )
-    members = _Members(proc.pid, uid)
+    members = _Members(proc.pid, uid, cgroups)
     readers = [
         threading.Thread(target=out.pump, args=(proc.stdout,), daemon=True),
         threading.Thread(target=err.pump, args=(proc.stderr,), daemon=True),
@@ -662,6 +750,8 @@ def _supervise(
             pipe.close()
 
     stdout, stderr = out.text(), err.text()
+    if reason is None and cgroups.oom_killed():
+        reason = "memory"
     status, message = _classify(proc.returncode, reason, stderr, limits, peak)
     if budget.truncated:
         note = f"[output truncated: {budget.seen} bytes printed, {budget.kept} kept]\n"
@@ -683,7 +773,8 @@ def _classify(
     code: int | None, reason: str | None, stderr: str, limits: Limits, peak: int
 ) -> tuple[str, str]:
     """Status and message from how the run ended (never from what the child claims on stdout)."""
-    if reason == "timeout":
+    tail = stderr[-20000:]
+    if reason == "timeout" and not _has(tail, _PROCESS_MARKERS):
         return "timeout", STATUS_MESSAGES["timeout"].format(limit=limits.wall_time_s)
     if reason == "memory":
         return "memory", STATUS_MESSAGES["memory"] + f" ({format_size(limits.memory_bytes)})"
@@ -691,9 +782,8 @@ def _classify(
         return "output-limit", STATUS_MESSAGES["output-limit"] + (
             f" (more than {format_size(limits.max_output_bytes * OUTPUT_FLOOD_FACTOR)} printed)"
         )
-    if code == 0:
+    if code == 0 and reason is None:
         return "ok", ""
-    tail = stderr[-20000:]
     if (code is not None and -code == signal.SIGXFSZ) or _has(tail, _FILE_MARKERS):
         return "file-limit", STATUS_MESSAGES["file-limit"] + (
             f" ({format_size(limits.max_file_bytes)} per file)"
