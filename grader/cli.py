@@ -18,6 +18,9 @@ from exercises.errors import ConvgradeError
 COMMANDS: dict[str, str] = {
     "kinds": "grader.commands.generate:kinds",
     "generate": "grader.commands.generate:generate",
+    "assignments": "grader.commands.submit:assignments",
+    "submit": "grader.commands.submit:submit",
+    "calibrate": "grader.commands.submit:calibrate",
 }
 
 
