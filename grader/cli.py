@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "assignments": "grader.commands.submit:assignments",
     "submit": "grader.commands.submit:submit",
     "calibrate": "grader.commands.submit:calibrate",
+    "batch": "grader.commands.batch:batch",
 }
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "parse_size",
     "parse_seconds",
     "BACKENDS",
+    "stop_all",
 ]
 
 BACKENDS = ("bwrap", "subprocess")
@@ -527,6 +528,18 @@ class _Members:
             time.sleep(0.02)
 
 
+_live: set[_Members] = set()
+_live_lock = threading.Lock()
+
+
+def stop_all() -> None:
+    """Kill every run in progress (e.g. when a batch is interrupted)."""
+    with _live_lock:
+        runs = list(_live)
+    for members in runs:
+        members.kill_all()
+
+
 # --------------------------------------------------------------------------------------------
 # Output capture
 
@@ -708,6 +721,26 @@ def _supervise(
         close_fds=True,
     )
     members = _Members(proc.pid, uid, cgroups)
+    with _live_lock:
+        _live.add(members)
+    try:
+        return _watch(proc, members, limits, backend, budget, (out, err), start)
+    finally:
+        with _live_lock:
+            _live.discard(members)
+
+
+def _watch(
+    proc: subprocess.Popen,
+    members: _Members,
+    limits: Limits,
+    backend: str,
+    budget: _Budget,
+    captures: tuple[_Capture, _Capture],
+    start: float,
+) -> RunOutcome:
+    """Enforce the limits while ``proc`` runs; classify how it ended."""
+    out, err = captures
     readers = [
         threading.Thread(target=out.pump, args=(proc.stdout,), daemon=True),
         threading.Thread(target=err.pump, args=(proc.stderr,), daemon=True),
@@ -750,7 +783,7 @@ def _supervise(
             pipe.close()
 
     stdout, stderr = out.text(), err.text()
-    if reason is None and cgroups.oom_killed():
+    if reason is None and members.cgroups.oom_killed():
         reason = "memory"
     status, message = _classify(proc.returncode, reason, stderr, limits, peak)
     if budget.truncated:
