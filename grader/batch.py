@@ -113,6 +113,23 @@ def discover(folder: Path) -> list[Submission]:
     return [Submission(s, p) for s, p in found.items()]
 
 
+def submission_file(path: Path) -> Path:
+    """The file to grade: ``path`` itself, or the one .py/.ipynb file at the top of a folder."""
+    if not path.is_dir():
+        return path
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix in SUBMISSION_SUFFIXES and not p.name.startswith((".", "_"))
+    )
+    if len(files) != 1:
+        found = ", ".join(p.name for p in files[:5]) or "none"
+        raise BatchError(
+            f"{path.name}/: expected exactly one .py or .ipynb file in the folder, found {found}"
+        )
+    return files[0]
+
+
 def finished(out: Path, student: str) -> bool:
     """True when ``student`` has a complete result in ``out``."""
     return (out / student / RESULT).is_file()
@@ -215,7 +232,7 @@ def _grade_one(sub: Submission, out: Path, grade: GradeFn) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=staging))
     try:
         try:
-            result = grade(sub.path, work)
+            result = grade(submission_file(sub.path), work)
             data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
         except ConvgradeError as exc:
             data = _error_result(sub, f"could not grade: {exc}")
