@@ -136,6 +136,16 @@ CATALOG: dict[str, MisconceptionInfo] = {
         "The default standardize='lower_and_strip_punctuation' lowercases and removes "
         "punctuation before splitting on whitespace.",
     ),
+    "ties_alphabetical": MisconceptionInfo(
+        "Broke frequency ties alphabetically",
+        "Among words with equal counts TextVectorization puts the alphabetically later word "
+        "first: Keras sorts by (count, word) and reverses the whole order.",
+    ),
+    "batchnorm_only_trainable": MisconceptionInfo(
+        "Counted only the trainable BatchNormalization weights",
+        "BatchNormalization holds 4·C weights (gamma, beta, moving mean, moving variance); "
+        "model.summary() and count_params() count all of them, 2·C of them trainable.",
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from templates import TEMPLATE_DIR
 
 from .misconceptions import info as misconception_info
 from .model import Exercise
+from .reference.layers import model_code
 
 FORMATS = ("text", "markdown", "html")
 
@@ -37,6 +38,7 @@ def environment(fmt: str) -> jinja2.Environment:
     )
     env.globals["fmt"] = fmt
     env.globals["misconception_info"] = misconception_info
+    env.globals["keras_code"] = model_code
     env.filters["num"] = format_number
     env.filters["factor"] = format_factor
     env.filters["cell_width"] = cell_width
