@@ -482,6 +482,24 @@ def _proc_fields(pid: int) -> tuple[int, int, int, int] | None:
     return uid, sid, rss_pages * _PAGE, ppid
 
 
+def _pss(procs: list[tuple[int, int]]) -> int:
+    """Summed proportional set size of ``procs`` [(pid, rss)]: shared pages are split between
+    the processes sharing them. A process whose figure cannot be read counts with its RSS."""
+    total = 0
+    for pid, rss in procs:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+        except (OSError, ValueError, IndexError):
+            total += rss
+    return total
+
+
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -752,6 +770,7 @@ def _watch(
     peak = 0
     flood = max(limits.max_output_bytes * OUTPUT_FLOOD_FACTOR, 64 * 1024)
     next_scan = 0.0
+    over = 0
     while True:
         try:
             proc.wait(timeout=POLL_S)
@@ -764,9 +783,17 @@ def _watch(
         elif budget.seen > flood:
             reason = "output-limit"
         elif now >= next_scan:
-            rss = sum(r for _, r in members.scan())
-            peak = max(peak, rss)
-            if rss > limits.memory_bytes:
+            procs = members.scan()
+            used = sum(r for _, r in procs)
+            if used > limits.memory_bytes:
+                # RSS counts pages shared between forked processes once per process: confirm
+                # with the proportional set size before calling it a memory overrun.
+                used = _pss(procs)
+            peak = max(peak, used)
+            over = over + 1 if used > limits.memory_bytes else 0
+            # two scans in a row over the limit (not a transient reading), or the kernel's
+            # OOM killer already struck inside the run's memory cgroup
+            if over >= 2 or members.cgroups.oom_killed():
                 reason = "memory"
             next_scan = now + 0.25
         if reason:

@@ -258,3 +258,46 @@ def test_tensorflow_trains_inside_bwrap(tmp_path):
         return
     assert out.status == "ok", out.stderr[-2000:]
     assert "trained 2" in out.stdout
+
+
+# ------------------------------------------------------------------ memory across processes
+
+SHARED = (
+    "import numpy as np, os, time\n"
+    "x = np.ones(2**26)  # 512 MiB, shared copy-on-write with the children\n"
+    "kids = [os.fork() for _ in range(1)]\n"
+    "if 0 in kids: time.sleep(2); os._exit(0)\n"
+    "for _ in range(5):\n"
+    "    if os.fork() == 0:\n        time.sleep(2); os._exit(0)\n"
+    "time.sleep(2.5)\nprint('done')\n"
+)
+SPREAD = (
+    "import os, time\n"
+    "for _ in range(4):\n"
+    "    if os.fork() == 0:\n"
+    "        block = b'x' * (400 * 2**20)\n        time.sleep(30); os._exit(0)\n"
+    "time.sleep(30)\n"
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_memory_shared_by_forks_counts_once(tmp_path, backend):
+    limits = Limits(wall_time_s=20, memory_bytes=2 * 2**30, max_output_bytes=2**16)
+    out = run_py(SHARED, tmp_path, backend, limits=limits)
+    if out is None:
+        return
+    assert out.status == "ok", (out.message, out.peak_rss_bytes)
+    assert out.stdout.strip() == "done"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_memory_limit_covers_the_whole_process_tree(tmp_path, backend):
+    """Four processes of 400 MiB each stay under RLIMIT_AS (per process) but not under 1 GiB."""
+    limits = Limits(wall_time_s=20, memory_bytes=1 * 2**30, max_output_bytes=2**16)
+    start = time.monotonic()
+    out = run_py(SPREAD, tmp_path, backend, limits=limits)
+    if out is None:
+        return
+    assert out.status == "memory", (out.status, out.message, out.stderr[-300:])
+    assert out.message.startswith("memory limit exceeded")
+    assert time.monotonic() - start < 15
