@@ -201,6 +201,12 @@ class Worker:
                 "bad-shape", f"your model cannot take this assignment's inputs {want}", exc,
                 self.sub_path, self.cells,
             ) from None  # fmt: skip
+        if not hasattr(out, "shape"):
+            raise SubmissionFailed(
+                "bad-shape",
+                f"your model returns {type(out).__name__}, not one tensor: it must have a single "
+                f"output of shape (batch, {n})",
+            )
         shape = tuple(int(d) for d in out.shape)
         if shape != (len(sample), n):
             raise SubmissionFailed(

@@ -296,3 +296,37 @@ def test_gradescope_results_shape():
     assert g["score"] == 0 and g["tests"][0]["max_score"] == 10.0
     assert "outputs (batch, 1)" in g["tests"][0]["output"]
     json.dumps(g)
+
+
+def test_calibrate_statistics_and_written_spec(tmp_path):
+    """calibrate() with a stand-in grader: mean, sample std, seeds, and a spec that loads back."""
+    import statistics
+
+    from grader.calibrate import calibrate, write_spec
+
+    a = load_assignment("digits-cnn")
+    accs = {a.seed: 0.90, a.seed + 1: 0.92, a.seed + 2: 0.94}
+    seen = []
+
+    def fake_grade(path, assignment):
+        seen.append(assignment.seed)
+        r = Result("ok", "", assignment.name, "ref.py", 10.0)
+        r.accuracy = accs[assignment.seed]
+        return r
+
+    cal = calibrate(tmp_path / "ref.py", a, 3, grade=fake_grade)
+    assert seen == [a.seed, a.seed + 1, a.seed + 2]
+    assert cal.mean == pytest.approx(0.92)
+    assert cal.std == pytest.approx(statistics.stdev([0.90, 0.92, 0.94]))
+    assert cal.scoring.tiers[-1].accuracy == pytest.approx(0.88, abs=1e-3)  # 0.92 - 2 * 0.02
+    out = tmp_path / "new.toml"
+    write_spec(a, cal.scoring, out)
+    again = load_assignment(str(out))
+    assert again.scoring == cal.scoring
+    assert again.data == a.data and again.training == a.training and again.limits == a.limits
+
+    def failing(path, assignment):
+        return Result("bad-shape", "wrong", assignment.name, "ref.py", 10.0)
+
+    with pytest.raises(ConvgradeError, match="reference solution failed"):
+        calibrate(tmp_path / "ref.py", a, 2, grade=failing)
