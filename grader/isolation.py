@@ -322,7 +322,9 @@ class _Cgroups:
         with _cg_lock:
             name = f"convgrade/run-{os.getpid()}-{next(_cg_counter)}"
         settings = {
-            "pids": {"pids.max": limits.max_processes + 8},
+            # counts the run's helper processes (boot, bwrap) too, so it binds a little before
+            # RLIMIT_NPROC does and its "max" event tells us the limit was reached
+            "pids": {"pids.max": limits.max_processes},
             "memory": {"memory.limit_in_bytes": limits.memory_bytes},
         }
         for controller, values in settings.items():
@@ -356,6 +358,15 @@ class _Cgroups:
             with contextlib.suppress(OSError, ValueError):
                 for line in (d / "memory.oom_control").read_text().splitlines():
                     if line.startswith("oom_kill ") and int(line.split()[1]) > 0:
+                        return True
+        return False
+
+    def pids_limit_hit(self) -> bool:
+        """True when a fork or thread creation in the run failed on the pids limit."""
+        for d in self.dirs:
+            with contextlib.suppress(OSError, ValueError):
+                for line in (d / "pids.events").read_text().splitlines():
+                    if line.startswith("max ") and int(line.split()[1]) > 0:
                         return True
         return False
 
@@ -812,6 +823,8 @@ def _watch(
     stdout, stderr = out.text(), err.text()
     if reason is None and members.cgroups.oom_killed():
         reason = "memory"
+    if reason in (None, "timeout") and members.cgroups.pids_limit_hit():
+        reason = "process-limit"  # even when the child caught the error and carried on
     status, message = _classify(proc.returncode, reason, stderr, limits, peak)
     if budget.truncated:
         note = f"[output truncated: {budget.seen} bytes printed, {budget.kept} kept]\n"
@@ -838,6 +851,10 @@ def _classify(
         return "timeout", STATUS_MESSAGES["timeout"].format(limit=limits.wall_time_s)
     if reason == "memory":
         return "memory", STATUS_MESSAGES["memory"] + f" ({format_size(limits.memory_bytes)})"
+    if reason == "process-limit":
+        return "process-limit", STATUS_MESSAGES["process-limit"] + (
+            f" ({limits.max_processes} processes/threads)"
+        )
     if reason == "output-limit":
         return "output-limit", STATUS_MESSAGES["output-limit"] + (
             f" (more than {format_size(limits.max_output_bytes * OUTPUT_FLOOD_FACTOR)} printed)"

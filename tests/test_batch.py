@@ -238,8 +238,8 @@ def test_batch_of_twelve_good_and_hostile_then_resume(tmp_path, grade):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, folder / name)
     out = tmp_path / "graded"
-    args = ["batch", str(folder), "-a", "digits-cnn", "--epochs", "2", "--workers", "2",
-            "--out", str(out), "--time-limit", "45"]  # fmt: skip
+    args = ["batch", str(folder), "-a", "digits-cnn", "--workers", "2",
+            "--out", str(out), "--time-limit", "60"]  # fmt: skip
     proc = grade(*args, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = {s: json.loads((out / s / "result.json").read_text()) for s in EXPECTED}
