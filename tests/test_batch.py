@@ -268,3 +268,30 @@ def test_batch_of_twelve_good_and_hostile_then_resume(tmp_path, grade):
     refused = grade(*args, timeout=300)
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: ") and "--resume" in refused.stderr
+
+
+# ------------------------------------------------------------------ CLI usage errors
+
+
+@pytest.mark.parametrize(
+    "extra,words",
+    [
+        (["--memory-limit", "lots"], "--memory-limit"),
+        (["--time-limit", "soon"], "--time-limit"),
+        (["--resume", "--regrade"], "exclude each other"),
+        (["--backend", "docker"], "docker"),
+    ],
+)
+def test_batch_cli_usage_errors(tmp_path, grade, extra, words):
+    folder = make_class(tmp_path, {"alice.py": "print('never run')\n"})
+    proc = grade("batch", str(folder), "-a", "digits-cnn", "--out", str(tmp_path / "o"), *extra)
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "o" / "alice").exists()
+
+
+def test_batch_cli_missing_folder(tmp_path, grade):
+    proc = grade("batch", str(tmp_path / "nope"), "-a", "digits-cnn", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "not a folder of submissions" in proc.stderr
