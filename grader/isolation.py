@@ -29,6 +29,7 @@ small shim process, which is what the child sees as its parent.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -248,25 +250,51 @@ def _warn_once(key: str, message: str) -> None:
 
 
 class _UidPool:
-    """Hands out one unprivileged uid per concurrent run (only used when we are root)."""
+    """Hands out one unprivileged uid per concurrent run (only used when we are root).
+
+    A uid is held with an exclusive ``flock`` on a lock file, so concurrent grader processes
+    (two batches, pytest-xdist workers) never share one: processes of one uid could signal each
+    other, and the run's clean-up kills every process of its uid.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._used: set[int] = set()
+        self._held: dict[int, int] = {}  # uid -> lock file descriptor
         self._offset = os.getpid() % SANDBOX_UID_COUNT
+
+    @staticmethod
+    def _lock_dir() -> Path:
+        for candidate in (Path("/run/lock"), Path("/var/lock")):
+            if candidate.is_dir() and os.access(candidate, os.W_OK):
+                return candidate
+        return Path(tempfile.gettempdir())
 
     def take(self) -> int:
         with self._lock:
+            folder = self._lock_dir()
             for i in range(SANDBOX_UID_COUNT):
                 uid = SANDBOX_UID_BASE + (self._offset + i) % SANDBOX_UID_COUNT
-                if uid not in self._used:
-                    self._used.add(uid)
-                    return uid
+                if uid in self._held:
+                    continue
+                try:
+                    path = folder / f"convgrade-uid-{uid}.lock"
+                    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                except OSError:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
+                return uid
         raise RuntimeError("no free sandbox uid")
 
     def give(self, uid: int) -> None:
         with self._lock:
-            self._used.discard(uid)
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)  # releases the flock
 
 
 _uids = _UidPool()

@@ -301,3 +301,18 @@ def test_memory_limit_covers_the_whole_process_tree(tmp_path, backend):
     assert out.status == "memory", (out.status, out.message, out.stderr[-300:])
     assert out.message.startswith("memory limit exceeded")
     assert time.monotonic() - start < 15
+
+
+def test_sandbox_uids_are_exclusive_across_graders():
+    """Two grader processes (here: two pools) never run submissions under the same uid."""
+    first, second = isolation._UidPool(), isolation._UidPool()
+    second._offset = first._offset  # same starting point: the worst case
+    a, b = first.take(), first.take()
+    c = second.take()
+    assert len({a, b, c}) == 3
+    assert all(isolation.SANDBOX_UID_BASE <= u < isolation.SANDBOX_UID_BASE + 1000 for u in (a, c))
+    first.give(a)
+    assert second.take() == a  # released when the run ends
+    for pool, uids in ((first, [b]), (second, [a, c])):
+        for uid in uids:
+            pool.give(uid)
