@@ -266,3 +266,31 @@ def test_a_hang_in_the_pipeline_is_a_timeout_with_zero_points(digits):
     res = grade_hostile("infinite_loop", digits, wall=6)
     assert (res.status, res.score) == ("timeout", 0.0)
     assert "time limit" in res.message
+
+
+def test_kill_everything_reaches_nothing_outside_its_sandbox(tmp_path):
+    """kill(-1, SIGKILL) signals every process it may: in bwrap that is its own sandbox only, so a
+    neighbour graded at the same time and the grader live on."""
+    if "bwrap" not in isolation.available_backends():
+        assert run_hostile("kill_parent", tmp_path, "bwrap") is None
+        return
+    limits = Limits(wall_time_s=15, max_output_bytes=4096)
+    neighbour: dict = {}
+    (tmp_path / "n").mkdir()
+    code = "import time; time.sleep(3); print('survived')"
+
+    def run_neighbour() -> None:
+        neighbour["out"] = run_isolated([sys.executable, "-c", code], workdir=tmp_path / "n",
+                                        limits=limits, backend="bwrap")  # fmt: skip
+
+    thread = threading.Thread(target=run_neighbour)
+    thread.start()
+    time.sleep(1)
+    (tmp_path / "k").mkdir()
+    killer = "import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('still here?')"
+    out = run_isolated([sys.executable, "-c", killer], workdir=tmp_path / "k", limits=limits,
+                       backend="bwrap")  # fmt: skip
+    thread.join()
+    assert out.status in {"killed", "exit", "ok"}
+    assert neighbour["out"].status == "ok" and neighbour["out"].stdout.strip() == "survived"
+    assert_still_works(tmp_path, "bwrap")

@@ -203,6 +203,8 @@ def test_bwrap_sandbox_hides_the_host_and_runs_unprivileged(tmp_path):
         "print('home', os.path.exists(os.path.expanduser('~root/.bash_history')))\n"
         "print('nonet', open('/proc/net/dev').read().count(':'))\n"
         f"open('/tmp/{tmp_path.name}-scratch', 'w').write('ok')\n"
+        "status = dict(l.split(':', 1) for l in open('/proc/self/status'))\n"
+        "print('caps', status['CapEff'].strip(), status['NoNewPrivs'].strip())\n"
     )
     out = run_py(code, tmp_path, "bwrap")
     if out is None:
@@ -213,6 +215,7 @@ def test_bwrap_sandbox_hides_the_host_and_runs_unprivileged(tmp_path):
     assert int(info["pid"]) < 10  # its own PID namespace
     assert info["hostname"] == "sandbox"
     assert info["home"] == "False"
+    assert info["caps"] == "0000000000000000 1"  # no capabilities, no way to gain any
     assert info["nonet"] == "1"  # only the loopback device of its own network namespace
     top = eval(info["root"])  # a list printed by Python
     assert "home" not in top and "var" not in top and "srv" not in top
