@@ -6,8 +6,11 @@ Both sides start a fresh interpreter, build the same model (the example submissi
 build_model), train it on the same arrays (the assignment's split) for the same epochs and batch
 size with validation data, and evaluate it on the test set. The plain script is what a student
 would run: Keras defaults, a seed, no isolation, no op determinism. `grade submit` adds the
-trusted parent, the sandbox, writing inputs, deterministic ops and result checking. Runs
-alternate (plain, grader, plain, ...) and the medians are compared. Target (issue 5): ≤ 1.15.
+trusted parent, the sandbox, writing inputs, deterministic ops and result checking. Its
+worker ends with ``os._exit`` once the results are written, skipping TensorFlow's slow
+interpreter teardown; the "plain, fast exit" variant does the same, for a like-for-like
+figure. Runs alternate (plain, plain fast exit, grader, ...) and the medians are compared.
+Target (issue 5): grader / plain ≤ 1.15.
 """
 
 from __future__ import annotations
@@ -51,7 +54,9 @@ model.compile(optimizer=keras.optimizers.Adam(a.training.learning_rate),
 model.fit(x_train, data.y_train, epochs=epochs, batch_size=a.training.batch_size,
           validation_data=(x_val, data.y_val), verbose=0)
 loss, acc = model.evaluate(x_test, data.y_test, verbose=0)
-print(f"accuracy {acc:.4f}")
+print(f"accuracy {acc:.4f}", flush=True)
+if len(sys.argv) > 5:
+    os._exit(0)
 """
 
 
@@ -81,13 +86,15 @@ def main() -> None:
                   args.assignment, "--epochs", str(args.epochs), "-q", "--backend",
                   args.backend]  # fmt: skip
     timed(plain_argv, env)  # warm the file cache and the data set cache
-    plain, grader = [], []
+    plain, fast, grader = [], [], []
     for _ in range(args.repeats):
         w, out = timed(plain_argv, env)
         plain.append(w)
+        w, _ = timed([*plain_argv, "fast-exit"], env)
+        fast.append(w)
         w, out2 = timed(grade_argv, env)
         grader.append(w)
-    p, g = statistics.median(plain), statistics.median(grader)
+    p, f, g = statistics.median(plain), statistics.median(fast), statistics.median(grader)
     acc = [line.split()[1] for line in out2.splitlines() if line.startswith("accuracy")]
     report = {
         "assignment": args.assignment,
@@ -95,13 +102,17 @@ def main() -> None:
         "epochs": args.epochs,
         "repeats": args.repeats,
         "plain_s": [round(x, 2) for x in plain],
+        "plain_fast_exit_s": [round(x, 2) for x in fast],
         "grader_s": [round(x, 2) for x in grader],
         "plain_median_s": round(p, 2),
+        "plain_fast_exit_median_s": round(f, 2),
         "grader_median_s": round(g, 2),
         "ratio": round(g / p, 3),
+        "ratio_vs_fast_exit": round(g / f, 3),
         "grader_accuracy": acc[0] if acc else None,
         "plain_accuracy": out.split()[-1],
         "cpus": os.cpu_count(),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "python": platform.python_version(),
     }
     print(json.dumps(report, indent=2))

@@ -56,6 +56,7 @@ class Result:
     per_class_accuracy: list[float | None] = field(default_factory=list)
     history: dict[str, list[float | None]] = field(default_factory=dict)
     summary: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
     log: str = ""
 
     @property

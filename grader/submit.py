@@ -256,6 +256,12 @@ def read_meta(path: Path) -> dict[str, Any]:
         )
     notes = doc.get("notes", [])
     out["notes"] = [str(n)[:500] for n in notes[:20]] if isinstance(notes, list) else []
+    timings = doc.get("timings", {})
+    out["timings"] = {
+        str(k)[:40]: float(v)
+        for k, v in (timings.items() if isinstance(timings, dict) else [])
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    }
     compiled = doc.get("compile")
     out["compile"] = compiled if compiled in ("default", "compile_model") else "?"
     return out
@@ -286,8 +292,10 @@ def grade_submission(
     path = Path(path)
     a = load_assignment(assignment) if isinstance(assignment, str) else assignment
     check_path(path)
+    t0 = time.perf_counter()
     data = prepare(a, data_path)
     limits = limits or default_limits(a)
+    prepare_s = time.perf_counter() - t0
     base = Result(
         status="error", message="", assignment=a.name, submission=path.name,
         max_score=a.scoring.max_score, seed=a.seed, class_names=data.class_names,
@@ -323,6 +331,8 @@ def grade_submission(
             on_line=on_line,
         )
         base.backend = outcome.backend
+        base.timings["prepare_data"] = round(prepare_s, 3)
+        base.timings["worker_wall"] = round(outcome.wall_s, 3)
         base.log = outcome.stderr[-4000:]
         _read_outcome(base, outcome, workdir / "output", data, limits)
     finally:
@@ -365,6 +375,7 @@ def _read_outcome(res: Result, outcome, out: Path, data: Prepared, limits: Limit
     res.epochs, res.epochs_run = meta["epochs"], meta["epochs_run"]
     res.batch_size, res.train_seconds = meta["batch_size"], round(meta["train_seconds"], 2)
     res.history, res.summary, res.notes = meta["history"], meta["summary"], meta["notes"]
+    res.timings.update({f"worker_{k}": v for k, v in list(meta["timings"].items())[:10]})
     res._y_pred = y_pred  # type: ignore[attr-defined]
 
 

@@ -244,11 +244,15 @@ class Worker:
 
     def run(self) -> None:
         spec = self.task_spec
+        clock = _Clock()
         module = self.load_submission()
         epochs, batch_size = self.settings(module)
+        clock.lap("load_submission")
 
         import keras
         import tensorflow as tf
+
+        clock.lap("import_tensorflow")
 
         keras.utils.set_random_seed(spec["seed"])
         tf.config.experimental.enable_op_determinism()
@@ -304,6 +308,7 @@ class Worker:
                 "x": x_train, "y": y_train, "batch_size": batch_size, "shuffle": True,
                 "validation_data": (x_val, y_val) if has_val else None,
             }  # fmt: skip
+        clock.lap("build_and_check")
         start = time.perf_counter()
         try:
             history = model.fit(epochs=epochs, verbose=0, callbacks=[progress], **fit_args)
@@ -312,6 +317,7 @@ class Worker:
                 "training-error", "training failed", exc, self.sub_path, self.cells
             ) from None
         train_s = time.perf_counter() - start
+        clock.lap("fit")
         if progress.nan_epoch is not None:
             raise SubmissionFailed(
                 "nan-loss",
@@ -324,6 +330,7 @@ class Worker:
                 x_test = tf.constant(x_test.astype(str).reshape(self._text_rank(len(x_test))))
             preds = model.predict(x_test, batch_size=max(batch_size, 256), verbose=0)
             preds = np.asarray(preds, dtype=np.float32)
+            clock.lap("predict")
         except BaseException as exc:  # noqa: BLE001
             raise _fail(
                 "prediction-error", "predicting the test set failed", exc, self.sub_path, self.cells
@@ -341,6 +348,7 @@ class Worker:
             "history": hist,
             "summary": _summary_rows(model),
             "notes": self.notes,
+            "timings": clock.laps,
         }
         self.out.mkdir(exist_ok=True)
         np.save(self.out / "predictions.npy", preds, allow_pickle=False)
@@ -359,6 +367,19 @@ class Worker:
 
     def _text_rank(self, n: int) -> tuple:
         return (n, 1) if getattr(self, "_rank", 1) == 2 else (n,)
+
+
+class _Clock:
+    """Seconds spent per phase of the run (reported in meta.json ``timings``)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 3)
+        self.last = now
 
 
 def _summary_rows(model) -> list[dict[str, Any]]:
@@ -424,4 +445,9 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The results are written and closed. Skip the interpreter's teardown: with TensorFlow
+    # loaded it takes seconds (thread pools, atexit hooks) and produces nothing we read.
+    os._exit(code)
