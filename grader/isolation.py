@@ -142,25 +142,28 @@ cfg = json.loads(sys.argv[1]); argv = sys.argv[2:]
 for procs in cfg.get("cgroups", ()):
     with open(procs, "w") as fh:
         fh.write(str(os.getpid()))
-for name, value in cfg["rlimits"]:
-    resource.setrlimit(getattr(resource, name), (value, value))
-if cfg["uid"] is not None:
-    os.setgroups([]); os.setgid(cfg["gid"]); os.setuid(cfg["uid"])
-if cfg["chdir"]:
-    os.chdir(cfg["chdir"])
-for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-    signal.signal(sig, signal.SIG_DFL)
-if not cfg["shim"]:
+
+def start():
+    for name, value in cfg["rlimits"]:
+        resource.setrlimit(getattr(resource, name), (value, value))
+    if cfg["uid"] is not None:
+        os.setgroups([]); os.setgid(cfg["gid"]); os.setuid(cfg["uid"])
+    if cfg["chdir"]:
+        os.chdir(cfg["chdir"])
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
     try:
         os.execv(argv[0], argv)
     except OSError as exc:
         sys.stderr.write("isolation: cannot start %s: %s\n" % (argv[0], exc)); os._exit(127)
+
+if not cfg["shim"]:
+    start()
+# The shim forks before any limit applies (RLIMIT_NPROC counts all of a user's processes), and
+# waits: the child's parent is this shim, not the grader.
 pid = os.fork()
 if pid == 0:
-    try:
-        os.execv(argv[0], argv)
-    except OSError as exc:
-        sys.stderr.write("isolation: cannot start %s: %s\n" % (argv[0], exc)); os._exit(127)
+    start()
 while True:
     try:
         _, status = os.waitpid(pid, 0); break
