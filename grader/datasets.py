@@ -69,6 +69,7 @@ def load_cifar10(path: str | None = None) -> Dataset:
     for found in (keras_copy / "cifar-10-batches-py", keras_copy):
         if (found / "test_batch").is_file():
             return read_cifar10_dir(found)
+    _quiet_tf()
     try:
         from keras.datasets import cifar10
 
@@ -127,6 +128,7 @@ def load_stackoverflow(path: str | None = None) -> Dataset:
     else:
         root = _find_split_root(Path.home() / ".keras" / "datasets" / "stack_overflow_16k")
         if root is None:
+            _quiet_tf()
             try:
                 import keras
 
@@ -228,7 +230,7 @@ def _folder_kind(folder: Path) -> str:
 
 
 def _read_texts(folder: Path, classes: list[str] | None = None):
-    import tensorflow as tf
+    _quiet_tf()
     from keras.utils import text_dataset_from_directory
 
     ds = text_dataset_from_directory(
@@ -239,11 +241,11 @@ def _read_texts(folder: Path, classes: list[str] | None = None):
     for x, y in ds:
         texts.extend(s.decode("utf-8", errors="replace") for s in x.numpy().tolist())
         labels.append(y.numpy())
-    del tf
     return texts, np.concatenate(labels).astype(np.int64), list(ds.class_names)
 
 
 def _read_images(folder: Path, image_size, classes: list[str] | None = None):
+    _quiet_tf()
     from keras.utils import image_dataset_from_directory
 
     ds = image_dataset_from_directory(
@@ -355,6 +357,11 @@ def load(name: str, *, path: str | None = None, image_size=(32, 32)) -> Dataset:
         raise ConvgradeError(f"unknown data set '{name}': expected one of {', '.join(names())}")
     _MEMO[key] = ds
     return ds
+
+
+def _quiet_tf() -> None:
+    """Keep TensorFlow's C++ start-up chatter off the grader's terminal."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _short(exc: BaseException, limit: int = 160) -> str:

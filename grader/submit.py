@@ -12,6 +12,7 @@ import math
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class Prepared:
 
 
 _PREPARED: dict[tuple, Prepared] = {}
+_PREPARE_LOCK = threading.Lock()  # grade batch grades from a thread pool
 
 
 def default_limits(assignment: Assignment) -> Limits:
@@ -68,6 +70,11 @@ def default_limits(assignment: Assignment) -> Limits:
 
 def prepare(assignment: Assignment, data_path: str | None = None) -> Prepared:
     """Load the data set and make the train/validation/test split (seeded by ``split_seed``)."""
+    with _PREPARE_LOCK:
+        return _prepare(assignment, data_path)
+
+
+def _prepare(assignment: Assignment, data_path: str | None) -> Prepared:
     spec = assignment.data
     key = (spec, data_path)
     if key in _PREPARED:

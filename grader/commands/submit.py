@@ -25,18 +25,16 @@ def assignments() -> None:
 
 
 def _limits(a, time_limit: str | None, memory_limit: str | None):
+    """The assignment's limits, tightened (never loosened) by --time-limit / --memory-limit."""
     from grader.limits import parse_seconds, parse_size
     from grader.submit import default_limits
 
-    limits = default_limits(a)
-    changes = {}
-    if time_limit is not None:
-        changes["wall_time_s"] = parse_seconds(time_limit, name="--time-limit")
-    if memory_limit is not None:
-        changes["memory_bytes"] = parse_size(memory_limit, name="--memory-limit")
-    import dataclasses
-
-    return dataclasses.replace(limits, **changes)
+    return default_limits(a).tightened(
+        wall_time_s=None if time_limit is None else parse_seconds(time_limit, name="--time-limit"),
+        memory_bytes=(
+            None if memory_limit is None else parse_size(memory_limit, name="--memory-limit")
+        ),
+    )
 
 
 def _grader(limits, backend: str, data: str | None, progress):
@@ -79,9 +77,9 @@ def _options(f):
             click.option("--epochs", type=click.IntRange(min=1),
                          help="Override the assignment's epoch budget (e.g. for a quick run)."),
             click.option("--time-limit", metavar="SECONDS",
-                         help="Wall-time limit of the run: 90, 90s, 10m (default: the spec's)."),
+                         help="Lower the spec's wall-time limit: 90, 90s, 10m."),
             click.option("--memory-limit", metavar="SIZE",
-                         help="Memory limit of the run: 2G, 512M (default: the spec's)."),
+                         help="Lower the spec's memory limit: 2G, 512M."),
             click.option("--backend", type=click.Choice(BACKENDS), default="auto",
                          show_default=True, help="Isolation: bubblewrap sandbox or plain process."),
             click.option("--data", "data", metavar="PATH",
