@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -319,3 +321,26 @@ def test_sandbox_uids_are_exclusive_across_graders():
     for pool, uids in ((first, [b]), (second, [a, c])):
         for uid in uids:
             pool.give(uid)
+
+
+def test_reachable_by_others_names_the_blocking_folder():
+    """The subprocess backend drops to a sandbox uid only if that uid can reach the interpreter."""
+    base = Path(tempfile.mkdtemp())  # under the system temp dir, whose ancestors are open
+    try:
+        base.chmod(0o755)
+        deep = base / "deep"
+        deep.mkdir()
+        (deep / "f").write_text("x")
+        deep.chmod(0o755)
+        (deep / "f").chmod(0o644)
+        assert isolation._reachable_by_others(deep / "f") is None
+        deep.chmod(0o700)
+        assert isolation._reachable_by_others(deep / "f") == str(deep)
+        deep.chmod(0o755)
+        (deep / "f").chmod(0o600)
+        assert isolation._reachable_by_others(deep / "f") == str(deep / "f")
+        assert isolation._reachable_by_others(base / "missing") == str(base / "missing")
+        base.chmod(0o700)
+        assert isolation._reachable_by_others(deep / "f") == str(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
