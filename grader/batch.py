@@ -187,7 +187,10 @@ def run_batch(
     start = time.monotonic()
     lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
-    futures: dict[Future, Submission] = {pool.submit(_grade_one, s, out, grade): s for s in todo}
+    cancel = threading.Event()
+    futures: dict[Future, Submission] = {
+        pool.submit(_grade_one, s, out, grade, cancel): s for s in todo
+    }
     try:
         pending = set(futures)
         while pending:
@@ -200,6 +203,7 @@ def run_batch(
                 if on_done is not None:
                     on_done(sub.student, result, counts)
     except BaseException:
+        cancel.set()  # results of runs cut short by the interruption are not kept
         for fut in futures:
             fut.cancel()
         from grader.isolation import stop_all
@@ -225,8 +229,14 @@ def run_batch(
     return summary
 
 
-def _grade_one(sub: Submission, out: Path, grade: GradeFn) -> dict[str, Any]:
-    """Grade one student into a staging folder, then move it into place; never raises."""
+def _grade_one(
+    sub: Submission, out: Path, grade: GradeFn, cancel: threading.Event
+) -> dict[str, Any]:
+    """Grade one student into a staging folder, then move it into place; never raises.
+
+    When ``cancel`` is set meanwhile (the batch was interrupted and its runs killed), the result
+    is dropped so that ``--resume`` grades this student again.
+    """
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=staging))
@@ -240,6 +250,8 @@ def _grade_one(sub: Submission, out: Path, grade: GradeFn) -> dict[str, Any]:
             data = _error_result(sub, f"internal error: {type(exc).__name__}: {exc}")
             (work / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
         data["student"] = sub.student
+        if cancel.is_set():
+            return {"status": "interrupted", "student": sub.student}
         _write_atomic(work / RESULT, json.dumps(data, indent=2, default=str) + "\n")
         _move_into_place(work, out / sub.student, staging)
         return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -344,3 +345,53 @@ def test_reachable_by_others_names_the_blocking_folder():
         assert isolation._reachable_by_others(deep / "f") == str(base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+GRADER = """
+import sys
+from pathlib import Path
+from grader.isolation import Limits, run_isolated
+code = "import os, time; open('pid', 'w').write(str(os.getpid())); time.sleep(60)"
+run_isolated([sys.executable, "-c", code], workdir=Path(sys.argv[1]), backend=sys.argv[2],
+             limits=Limits(wall_time_s=120))
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_submission_dies_with_the_grader(tmp_path, backend):
+    """A grader killed with SIGKILL (no clean-up) takes its running submissions with it."""
+    if backend == "bwrap" and "bwrap" not in isolation.available_backends():
+        assert run_py("pass", tmp_path, backend) is None
+        return
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    grader = subprocess.Popen([sys.executable, "-c", GRADER, str(tmp_path), backend], env=env,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    pid_file = tmp_path / "pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the submission never started"
+        time.sleep(0.1)
+    pid_seen = pid_file.read_text()  # its pid as the sandbox sees it; find it from here by cwd
+    victims = [p for p in _pids_with_cwd(tmp_path)]
+    assert victims, pid_seen
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while _pids_with_cwd(tmp_path):
+        assert time.monotonic() < deadline, f"still running: {_pids_with_cwd(tmp_path)}"
+        time.sleep(0.1)
+
+
+def _pids_with_cwd(folder: Path) -> list[int]:
+    """Live processes whose current directory is ``folder``."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/cwd") == str(folder.resolve()):
+                state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+                if state != b"Z":
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
