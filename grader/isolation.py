@@ -68,6 +68,10 @@ MAX_LINE_BYTES = 64 * 1024
 #: unprivileged uids used for runs when the grader is root: one per concurrent run.
 SANDBOX_UID_BASE = 61000
 SANDBOX_UID_COUNT = 1000
+#: the work folder may grow by at most this many times ``max_file_bytes`` in all.
+DISK_FACTOR = 4
+#: ... and hold at most this many new files and folders.
+MAX_NEW_ENTRIES = 100_000
 #: how often the parent checks memory use and the clock.
 POLL_S = 0.1
 
@@ -603,6 +607,40 @@ class _Members:
             time.sleep(0.02)
 
 
+class _DiskWatch:
+    """How much a run has added to its work folder (sizes and entries, never following links)."""
+
+    def __init__(self, root: Path, limits: Limits) -> None:
+        self.root = root
+        self.allowed = DISK_FACTOR * limits.max_file_bytes
+        self.base_bytes, self.base_entries = self._measure(MAX_NEW_ENTRIES * 10)
+
+    def _measure(self, cap: int) -> tuple[int, int]:
+        total = entries = 0
+        stack = [str(self.root)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as it:
+                    for entry in it:
+                        entries += 1
+                        if entries > cap:
+                            return total, entries
+                        with contextlib.suppress(OSError):
+                            st = entry.stat(follow_symlinks=False)
+                            total += st.st_blocks * 512
+                            if stat.S_ISDIR(st.st_mode):
+                                stack.append(entry.path)
+            except OSError:
+                continue
+        return total, entries
+
+    def exceeded(self) -> bool:
+        used, entries = self._measure(self.base_entries + MAX_NEW_ENTRIES)
+        return (
+            used - self.base_bytes > self.allowed or entries - self.base_entries > MAX_NEW_ENTRIES
+        )
+
+
 _live: set[_Members] = set()
 _live_lock = threading.Lock()
 
@@ -784,6 +822,7 @@ def _supervise(
 ) -> RunOutcome:
     budget = _Budget(limits.max_output_bytes)
     out, err = _Capture(budget, on_line), _Capture(budget, None)
+    disk = _DiskWatch(workdir, limits)
     start = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -799,7 +838,7 @@ def _supervise(
     with _live_lock:
         _live.add(members)
     try:
-        return _watch(proc, members, limits, backend, budget, (out, err), start)
+        return _watch(proc, members, limits, backend, budget, (out, err), start, disk)
     finally:
         with _live_lock:
             _live.discard(members)
@@ -813,6 +852,7 @@ def _watch(
     budget: _Budget,
     captures: tuple[_Capture, _Capture],
     start: float,
+    disk: _DiskWatch,
 ) -> RunOutcome:
     """Enforce the limits while ``proc`` runs; classify how it ended."""
     out, err = captures
@@ -826,7 +866,7 @@ def _watch(
     reason: str | None = None
     peak = 0
     flood = max(limits.max_output_bytes * OUTPUT_FLOOD_FACTOR, 64 * 1024)
-    next_scan = 0.0
+    next_scan = next_disk = 0.0
     over = 0
     while True:
         try:
@@ -853,6 +893,10 @@ def _watch(
             if over >= 2 or members.cgroups.oom_killed():
                 reason = "memory"
             next_scan = now + 0.25
+            if reason is None and now >= next_disk:
+                if disk.exceeded():
+                    reason = "disk"
+                next_disk = time.monotonic() + 1.0
         if reason:
             members.kill_all()
             proc.wait()
@@ -897,6 +941,12 @@ def _classify(
         return "timeout", STATUS_MESSAGES["timeout"].format(limit=limits.wall_time_s)
     if reason == "memory":
         return "memory", STATUS_MESSAGES["memory"] + f" ({format_size(limits.memory_bytes)})"
+    if reason == "disk":
+        return "file-limit", STATUS_MESSAGES["file-limit"] + (
+            f" (the work folder grew by more than "
+            f"{format_size(DISK_FACTOR * limits.max_file_bytes)} or "
+            f"{MAX_NEW_ENTRIES:,} files)"
+        )
     if reason == "process-limit":
         return "process-limit", STATUS_MESSAGES["process-limit"] + (
             f" ({limits.max_processes} processes/threads)"

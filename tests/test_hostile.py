@@ -296,3 +296,25 @@ def test_kill_everything_reaches_nothing_outside_its_sandbox(tmp_path):
     assert out.status in {"killed", "exit", "ok"}
     assert neighbour["out"].status == "ok" and neighbour["out"].stdout.strip() == "survived"
     assert_still_works(tmp_path, "bwrap")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_many_files_cannot_fill_the_disk(tmp_path, backend):
+    """Each file under the size limit, together far over it: stopped on the folder's growth."""
+    code = (
+        "import os\nos.makedirs('junk', exist_ok=True)\nblock = b'x' * (2 * 2**20)\n"
+        "for i in range(10_000):\n    open(f'junk/{i}', 'wb').write(block)\n"
+    )
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "submission.py").write_text(code)
+    argv = [sys.executable, str(tmp_path / "work" / "submission.py")]
+    if backend == "bwrap" and "bwrap" not in isolation.available_backends():
+        with pytest.raises(BackendUnavailable):
+            run_isolated(argv, workdir=tmp_path / "work", limits=TINY, backend=backend)
+        return
+    limits = Limits(wall_time_s=30, max_file_bytes=4 * 2**20, max_output_bytes=4096)
+    out = run_isolated(argv, workdir=tmp_path / "work", limits=limits, backend=backend)
+    assert out.status == "file-limit", (out.status, out.message)
+    assert "work folder grew" in out.message
+    written = sum(f.stat().st_size for f in (tmp_path / "work" / "junk").iterdir())
+    assert written < 16 * 4 * 2**20  # stopped within about a second of passing 16 MiB
