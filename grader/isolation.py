@@ -896,7 +896,8 @@ def _watch(
             if reason is None and now >= next_disk:
                 if disk.exceeded():
                     reason = "disk"
-                next_disk = time.monotonic() + 1.0
+                # every scan, unless walking the folder gets slow (many files)
+                next_disk = now + max(0.25, 10 * (time.monotonic() - now))
         if reason:
             members.kill_all()
             proc.wait()

