@@ -211,7 +211,7 @@ class Worker:
         if shape != (len(sample), n):
             raise SubmissionFailed(
                 "bad-shape",
-                f"your model outputs shape {('batch', *shape[1:])} but it must output "
+                f"your model outputs shape {_shape_text(shape)} but it must output "
                 f"(batch, {n}): one score per class, e.g. a last layer Dense({n})",
             )
 
@@ -367,6 +367,11 @@ class Worker:
 
     def _text_rank(self, n: int) -> tuple:
         return (n, 1) if getattr(self, "_rank", 1) == 2 else (n,)
+
+
+def _shape_text(shape: tuple) -> str:
+    """(2, 1) -> '(batch, 1)'."""
+    return "(" + ", ".join(["batch", *map(str, shape[1:])]) + ")"
 
 
 class _Clock:
