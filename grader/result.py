@@ -27,7 +27,7 @@ STATUSES: dict[str, str] = {
     "error": "the grader could not finish",
 }
 #: statuses the worker may report about a submission (anything else from it becomes "error").
-WORKER_STATUSES = frozenset(STATUSES) - {"ok", "timeout", "memory-limit", "resource-limit"}
+WORKER_STATUSES = frozenset(STATUSES) - {"ok", "timeout", "resource-limit"}
 
 
 @dataclass

@@ -80,6 +80,12 @@ def _explain(exc: BaseException) -> str:
 
 def _fail(status: str, what: str, exc: BaseException, filename: str, cells) -> SubmissionFailed:
     where = _where(exc, filename, cells)
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+        return SubmissionFailed(
+            "memory-limit",
+            f"your code ran out of memory{' at ' + where if where else ''} ({_explain(exc)}): "
+            "use a smaller model or batch size",
+        )
     return SubmissionFailed(status, f"{what}{' at ' + where if where else ''}: {_explain(exc)}")
 
 

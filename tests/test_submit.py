@@ -104,6 +104,8 @@ def test_own_settings_and_compile(digits_mini):
         ("over_budget.py", "over-budget", "50,000"),
         ("nan_loss.py", "nan-loss", "NaN"),
         ("training_error.py", "training-error", "target"),
+        ("compile_error.py", "compile-error", "adamm"),
+        ("memory_hog.py", "memory-limit", "line 7"),
     ],
 )
 def test_each_failure_kind(digits_mini, name, status, needle):

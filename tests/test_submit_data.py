@@ -349,3 +349,12 @@ def test_grader_parent_modules_do_not_import_tensorflow():
         "assert not bad, bad[:5]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_overfitting_note():
+    from grader.submit import overfitting_note
+
+    assert overfitting_note({"accuracy": [0.7, 0.99], "val_accuracy": [0.6, 0.80]}) is not None
+    assert "19.0%" in overfitting_note({"accuracy": [0.99], "val_accuracy": [0.80]})
+    assert overfitting_note({"accuracy": [0.9], "val_accuracy": [0.85]}) is None
+    assert overfitting_note({"accuracy": [0.9]}) is None
