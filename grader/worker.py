@@ -106,10 +106,10 @@ class Worker:
         x = np.load(self.inp / f"x_{split}.npy", allow_pickle=False)
         return x.astype(np.float32) * np.float32(self.task_spec["scale"])
 
-    def _texts(self, split: str) -> np.ndarray:
+    def _texts(self, split: str) -> list[str]:
         from grader import textio
 
-        return np.array(textio.load(self.inp / f"x_{split}"), dtype=object)
+        return textio.load(self.inp / f"x_{split}")
 
     def _x(self, split: str):
         return self._texts(split) if self.task_spec["kind"] == "text" else self._images(split)
@@ -276,7 +276,7 @@ class Worker:
             seed=spec["seed"],
         )
         if text:
-            task.train_texts = tf.data.Dataset.from_tensor_slices(x_train.astype(str)).batch(256)
+            task.train_texts = tf.data.Dataset.from_tensor_slices(tf.constant(x_train)).batch(256)
 
         model = self.build(module, task)
         sample = x_train[:2]
@@ -298,16 +298,12 @@ class Worker:
 
         progress = make_progress_callback(epochs)
         if text:
-            shape = self._text_rank
-            train = tf.data.Dataset.from_tensor_slices(
-                (x_train.astype(str).reshape(shape(len(x_train))), y_train)
-            )
+            train = tf.data.Dataset.from_tensor_slices((self._strings(x_train), y_train))
             train = train.shuffle(len(x_train), seed=spec["seed"]).batch(batch_size)
             val = None
             if has_val:
-                val = tf.data.Dataset.from_tensor_slices(
-                    (x_val.astype(str).reshape(shape(len(x_val))), y_val)
-                ).batch(batch_size)
+                val = tf.data.Dataset.from_tensor_slices((self._strings(x_val), y_val))
+                val = val.batch(batch_size)
             fit_args = {"x": train, "validation_data": val}
         else:
             fit_args = {
@@ -333,7 +329,7 @@ class Worker:
         x_test = self._x("test")
         try:
             if text:
-                x_test = tf.constant(x_test.astype(str).reshape(self._text_rank(len(x_test))))
+                x_test = self._strings(x_test)
             preds = model.predict(x_test, batch_size=max(batch_size, 256), verbose=0)
             preds = np.asarray(preds, dtype=np.float32)
             clock.lap("predict")
@@ -360,19 +356,21 @@ class Worker:
         np.save(self.out / "predictions.npy", preds, allow_pickle=False)
         (self.out / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
-    def _text_input(self, model, texts: np.ndarray):
+    def _text_input(self, model, texts: list[str]):
         """A batch of strings in the rank the model takes: (batch,) or (batch, 1)."""
-        import tensorflow as tf
-
         try:
             rank = len(model.input_shape)
-        except Exception:
+        except Exception:  # not built: a Sequential without an Input takes what it gets
             rank = 1
         self._rank = 2 if rank == 2 else 1
-        return tf.constant(texts.astype(str).reshape(self._text_rank(len(texts))))
+        return self._strings(texts)
 
-    def _text_rank(self, n: int) -> tuple:
-        return (n, 1) if getattr(self, "_rank", 1) == 2 else (n,)
+    def _strings(self, texts: list[str]):
+        """A string tensor (n,) or (n, 1), per the model's input rank."""
+        import tensorflow as tf
+
+        t = tf.constant(texts, dtype=tf.string)
+        return tf.reshape(t, (-1, 1)) if getattr(self, "_rank", 1) == 2 else t
 
 
 def _shape_text(shape: tuple) -> str:
