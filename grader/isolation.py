@@ -13,10 +13,13 @@ Two backends:
     system and the network. Used when bubblewrap is missing or broken, with a loud warning.
 
 Both apply, inside the child, ``RLIMIT_AS`` (memory), ``RLIMIT_NPROC`` (processes and threads),
-``RLIMIT_FSIZE`` (size of any file written), ``RLIMIT_CORE`` = 0, and a wall-time limit enforced
-by the parent, which also sums the resident memory of the run's processes and stops the run when
-it passes the memory limit. Output is read live, line by line; at most ``max_output_bytes`` is
-kept; a run that floods more than ``OUTPUT_FLOOD_FACTOR`` times that is stopped.
+``RLIMIT_FSIZE`` (size of any file written), ``RLIMIT_CORE`` = 0, and ``PR_SET_PDEATHSIG`` (the
+run dies with the grader). The parent enforces the wall time, sums the memory of the run's
+processes (RSS, confirmed by PSS) and stops the run over the memory limit, stops a work folder
+that grows past ``DISK_FACTOR`` file-size limits, and reads output live, line by line: at most
+``max_output_bytes`` is kept; a run that floods more than ``OUTPUT_FLOOD_FACTOR`` times that is
+stopped. As root, each run also gets its own ``pids`` and ``memory`` cgroup where they can be
+made (cgroup v1 here), which bind root too.
 
 When the grader runs as root, the child drops to a per-run unprivileged uid (``SANDBOX_UID_BASE``
 + slot): RLIMIT_NPROC does not apply to root, and a root child could kill the grader. With the
@@ -731,7 +734,6 @@ def run_isolated(
     chosen = resolve_backend(backend)
 
     uid = gid = None
-    shim = chosen == "subprocess"
     if os.geteuid() == 0:
         blocked = None
         if chosen == "subprocess":
@@ -755,39 +757,59 @@ def run_isolated(
         (workdir / ".tmp").mkdir(exist_ok=True)
         child_env.setdefault("TMPDIR", str(workdir / ".tmp"))
 
-    rlimits = [
-        ("RLIMIT_AS", int(limits.memory_bytes)),
-        ("RLIMIT_NPROC", int(limits.max_processes)),
-        ("RLIMIT_FSIZE", int(limits.max_file_bytes)),
-        ("RLIMIT_CORE", 0),
-    ]
     cgroups = _Cgroups(limits)
-
-    def boot(cfg: dict) -> list[str]:
-        return [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(cfg)]
-
-    inner = {"rlimits": rlimits, "uid": uid, "gid": gid, "chdir": None, "shim": shim}
-    if chosen == "bwrap":
-        bwrap_args, code_root = _bwrap_argv(workdir, readonly, limits)
-        child_env["PYTHONPATH"] = _join_path(code_root, (env or {}).get("PYTHONPATH"))
-        full = [shutil.which("bwrap") or "bwrap", *bwrap_args[1:], "--", *boot(inner), *argv]
-        if cgroups.dirs:  # join the cgroups before bwrap starts, outside the sandbox
-            outer = {"rlimits": [], "uid": None, "chdir": None, "shim": False}
-            full = [*boot({**outer, "cgroups": cgroups.procs_files()}), *full]
-    else:
-        code_root = str(Path(__file__).resolve().parent.parent)
-        child_env["PYTHONPATH"] = _join_path(code_root, (env or {}).get("PYTHONPATH"))
-        full = [*boot({**inner, "cgroups": cgroups.procs_files()}), *argv]
-
-    if uid is not None:
-        _give_tree(workdir, uid, gid)
     try:
+        full = _command(argv, workdir, readonly, limits, chosen, child_env, uid, gid, cgroups)
+        if uid is not None:
+            _give_tree(workdir, uid, gid)
         return _supervise(full, workdir, limits, chosen, child_env, on_line, uid, cgroups)
     finally:
         cgroups.remove()
         if uid is not None:
             _give_tree(workdir, os.geteuid(), os.getegid())
             _uids.give(uid)
+
+
+def _command(
+    argv: list[str],
+    workdir: Path,
+    readonly: list[Path],
+    limits: Limits,
+    chosen: str,
+    child_env: dict[str, str],
+    uid: int | None,
+    gid: int | None,
+    cgroups: _Cgroups,
+) -> list[str]:
+    """The full command line: [boot (cgroups)] [bwrap ...] boot (limits, uid) argv.
+
+    Sets PYTHONPATH in ``child_env`` to where the convgrade packages are visible to the child.
+    """
+    extra = child_env.get("PYTHONPATH")
+    rlimits = [
+        ("RLIMIT_AS", int(limits.memory_bytes)),
+        ("RLIMIT_NPROC", int(limits.max_processes)),
+        ("RLIMIT_FSIZE", int(limits.max_file_bytes)),
+        ("RLIMIT_CORE", 0),
+    ]
+
+    def boot(cfg: dict) -> list[str]:
+        return [sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(cfg)]
+
+    shim = chosen == "subprocess"
+    inner = {"rlimits": rlimits, "uid": uid, "gid": gid, "chdir": None, "shim": shim}
+    if chosen == "bwrap":
+        bwrap_args, code_root = _bwrap_argv(workdir, readonly, limits)
+        child_env["PYTHONPATH"] = _join_path(code_root, extra)
+        full = [shutil.which("bwrap") or "bwrap", *bwrap_args[1:], "--", *boot(inner), *argv]
+        if cgroups.dirs:  # join the cgroups before bwrap starts, outside the sandbox
+            outer = {"rlimits": [], "uid": None, "chdir": None, "shim": False}
+            full = [*boot({**outer, "cgroups": cgroups.procs_files()}), *full]
+    else:
+        code_root = str(Path(__file__).resolve().parent.parent)
+        child_env["PYTHONPATH"] = _join_path(code_root, extra)
+        full = [*boot({**inner, "cgroups": cgroups.procs_files()}), *argv]
+    return full
 
 
 def _join_path(first: str, rest: str | None) -> str:
