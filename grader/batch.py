@@ -224,6 +224,8 @@ def run_batch(
         out=out,
         rows=rows,
     )
+    with contextlib.suppress(OSError):
+        (out / STAGING).rmdir()  # empty unless something could not be moved
     write_gradebooks(out, rows, title=title, max_score=max_score)
     _write_atomic(out / "summary.json", json.dumps(summary.to_dict(), indent=2) + "\n")
     return summary
@@ -347,7 +349,8 @@ def canvas_csv(rows: list[dict[str, Any]], title: str, max_score: float | str) -
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([*CANVAS_COLUMNS, title])
-    writer.writerow(["Points Possible", "", "", "", "", max_score])
+    possible = _points(max_score) if isinstance(max_score, (int, float)) else max_score
+    writer.writerow(["Points Possible", "", "", "", "", possible])
     for row in rows:
         writer.writerow([row["student"], "", row["student"], row["student"], "",
                          _points(row["score"])])  # fmt: skip
