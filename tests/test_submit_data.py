@@ -358,3 +358,25 @@ def test_overfitting_note():
     assert "19.0%" in overfitting_note({"accuracy": [0.99], "val_accuracy": [0.80]})
     assert overfitting_note({"accuracy": [0.9], "val_accuracy": [0.85]}) is None
     assert overfitting_note({"accuracy": [0.9]}) is None
+
+
+def test_directory_image_tree_with_train_and_test(tmp_path):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    truth = {}
+    for part in ("train", "test"):
+        for label in ("cat", "dog"):
+            (tmp_path / "img" / part / label).mkdir(parents=True)
+            for i in range(3):
+                pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+                png = tf.io.encode_png(pixels).numpy()
+                (tmp_path / "img" / part / label / f"{i}.png").write_bytes(png)
+                truth[(part, label, i)] = pixels
+    ds = datasets.load(f"directory:{tmp_path / 'img'}", image_size=(8, 8))
+    assert ds.kind == "image" and ds.class_names == ["cat", "dog"]
+    assert ds.x_train.shape == (6, 8, 8, 3) and ds.x_test.shape == (6, 8, 8, 3)
+    # Files in sorted order per class (shuffle=False): same pixels, labels by folder.
+    np.testing.assert_array_equal(ds.x_train[4], truth[("train", "dog", 1)])
+    np.testing.assert_array_equal(ds.x_test[0], truth[("test", "cat", 0)])
+    assert ds.y_train.tolist() == [0, 0, 0, 1, 1, 1]
