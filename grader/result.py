@@ -97,11 +97,10 @@ class Result:
             tests.append(
                 {"name": "Notes", "output": "\n".join(self.notes), "visibility": "visible"}
             )
-        summary = [self.message] if self.ok else []
         return {
             "score": self.score,
             "execution_time": round(self.wall_seconds or 0.0, 1),
-            "output": "\n".join([output, *summary]),
+            "output": "\n".join([output, *self.notes]),
             "tests": tests,
             "visibility": "visible",
             "stdout_visibility": "hidden",
