@@ -208,3 +208,22 @@ def test_lecture_models_on_tiny_cifar_and_stackoverflow(grade, tmp_path):
               env={"CONVGRADE_STACKOVERFLOW": str(tmp_path / "so")})  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
     assert "status      ok" in r.stdout
+
+
+def test_notebook_errors_name_the_cell(tmp_path, digits_mini):
+    cells = [
+        {"cell_type": "markdown", "source": ["# My model\n"]},
+        {"cell_type": "code", "source": ["%pip install keras\n", "import keras\n"]},
+        {
+            "cell_type": "code",
+            "source": ["def build_model(task):\n", "    return kears.Sequential()\n"],
+        },
+    ]
+    nb = tmp_path / "mine.ipynb"
+    nb.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}))
+    res = grade_submission(nb, digits_mini)
+    assert res.status == "build-error"
+    assert "line 2 of code cell 2" in res.message and "kears" in res.message
+    nb.write_text("{ not a notebook")
+    res = grade_submission(nb, digits_mini)
+    assert res.status == "syntax-error" and "notebook" in res.message
