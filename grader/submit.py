@@ -373,9 +373,10 @@ def _read_outcome(res: Result, outcome, out: Path, data: Prepared, limits: Limit
             return
         meta = read_meta(out / "meta.json")
         y_pred = read_predictions(out / "predictions.npy", len(data.y_test), len(data.class_names))
-    except (BadOutput, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the files hold, it is not trusted
+        why = exc if isinstance(exc, (BadOutput, OSError)) else type(exc).__name__
         res.status = "error"
-        res.message = f"the grader could not read back the results of the run: {exc}"
+        res.message = f"the grader could not read back the results of the run: {why}"
         return
     res.status = "ok"
     res.params = meta["params"]

@@ -227,3 +227,24 @@ def test_notebook_errors_name_the_cell(tmp_path, digits_mini):
     nb.write_text("{ not a notebook")
     res = grade_submission(nb, digits_mini)
     assert res.status == "syntax-error" and "notebook" in res.message
+
+
+def test_hostile_meta_is_an_error_not_a_crash(tmp_path, digits_mini):
+    """A submission that rewrites meta.json after training with a number no float can hold."""
+    meta = {
+        "protocol": 1, "params": 1, "trainable_params": 1, "epochs": 3, "epochs_run": 3,
+        "batch_size": 32, "train_seconds": 1.0, "summary": [], "history": {"loss": [0.5]},
+    }  # fmt: skip
+    text = json.dumps(meta).replace("[0.5]", "[1" + "0" * 400 + "]")
+    sub = tmp_path / "hostile.py"
+    sub.write_text(
+        (EXAMPLES / "digits-cnn" / "lecture_cnn.py").read_text() + "\nimport os, pathlib\n"
+        "_real_exit = os._exit\n"
+        "def _exit(code):\n"
+        f"    pathlib.Path('output/meta.json').write_text({text!r})\n"
+        "    _real_exit(code)\n"
+        "os._exit = _exit\n"
+    )
+    res = grade_submission(sub, digits_mini)
+    assert res.status == "error" and res.score == 0
+    assert "could not read back" in res.message and "OverflowError" in res.message
