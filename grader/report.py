@@ -45,7 +45,7 @@ def render_report(res: Result, a: Assignment) -> str:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
-    curves = learning_curves_png(res.history) if res.history.get("loss") else None
+    curves = learning_curves_png(res.history) if any(res.history.values()) else None
     rows = [
         {"name": name, "accuracy": acc, "total": sum(row), "correct": row[i]}
         for i, (name, acc, row) in enumerate(
@@ -53,8 +53,14 @@ def render_report(res: Result, a: Assignment) -> str:
         )
     ]
     peak = max((max(r) for r in res.confusion), default=0) or 1
+    keys = list(res.history)
+    n_epochs = max((len(v) for v in res.history.values()), default=0)
+    epochs = [
+        [res.history[k][i] if i < len(res.history[k]) else None for k in keys]
+        for i in range(n_epochs)
+    ]
     return env.get_template("reports/submission.html.j2").render(
-        r=res, a=a, curves=curves, per_class=rows, peak=peak
+        r=res, a=a, curves=curves, per_class=rows, peak=peak, keys=keys, epochs=epochs
     )
 
 
@@ -80,7 +86,8 @@ def learning_curves_png(history: dict[str, list]) -> str:
         ax.set_xlabel("epoch")
         ax.set_title(metric)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

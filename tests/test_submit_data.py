@@ -380,3 +380,24 @@ def test_directory_image_tree_with_train_and_test(tmp_path):
     np.testing.assert_array_equal(ds.x_train[4], truth[("train", "dog", 1)])
     np.testing.assert_array_equal(ds.x_test[0], truth[("test", "cat", 0)])
     assert ds.y_train.tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_report_renders_odd_results():
+    """Uneven or partial histories, and failures, still render a whole page."""
+    from grader.report import render_report
+
+    a = load_assignment("digits-cnn")
+    r = Result("ok", "fine", a.name, "s.py", 10.0, score=4.0, accuracy=0.8, params=12,
+               epochs=3, epochs_run=2, batch_size=32, train_seconds=1.0)  # fmt: skip
+    r.class_names = ["a", "b"]
+    r.confusion = [[3, 1], [0, 4]]
+    r.per_class_accuracy = [0.75, 1.0]
+    r.history = {"accuracy": [0.5, None], "val_accuracy": [0.4]}
+    r.summary = [{"name": "d", "type": "Dense", "output_shape": "(batch, 2)", "params": 12}]
+    html = render_report(r, a)
+    assert (
+        "data:image/png;base64," in html and "75.0%" in html and html.rstrip().endswith("</html>")
+    )
+    bad = Result("nan-loss", "loss <b>NaN</b>", a.name, "s.py", 10.0)
+    html = render_report(bad, a)
+    assert "0 / 10.0 points" in html and "&lt;b&gt;NaN" in html  # escaped
