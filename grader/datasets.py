@@ -206,7 +206,10 @@ def read_directory(root: Path, *, name: str | None = None, image_size=(32, 32)) 
 
     cached = _cache_path(root)
     if cached.is_file():
-        return _read_text_cache(cached, name)
+        try:
+            return _read_text_cache(cached, name)
+        except Exception:  # a damaged cache file: read the folder again and rewrite it
+            pass
     xtr, ytr, classes = _read_texts(train_dir)
     xte, yte = (None, None)
     if split:

@@ -51,7 +51,12 @@ def notebook_script(text: str) -> Script:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
+        if isinstance(src, list) and all(isinstance(part, str) for part in src):
+            src = "".join(src)
+        elif not isinstance(src, str):
+            raise NotebookError(
+                "this is not a readable Jupyter notebook (a cell's source is not text)"
+            )
         if src.lstrip().startswith("%%"):
             src = ""  # a cell magic (%%time, %%bash ...) makes the whole cell non-Python
         starts.append(len(lines) + 1)

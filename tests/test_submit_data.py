@@ -236,8 +236,14 @@ def test_notebook_cells_without_magics():
     assert "echo" not in script.source and "%" not in script.source
     lines = script.source.splitlines()
     assert lines[script.cells[2] - 1] == "def build_model(task):"
-    with pytest.raises(NotebookError):
-        notebook_script("{not json")
+    for broken in (
+        "{not json",
+        "[]",
+        '{"cells": 3}',
+        '{"cells": [{"cell_type": "code", "source": [1]}]}',
+    ):
+        with pytest.raises(NotebookError):
+            notebook_script(broken)
 
 
 @pytest.mark.parametrize("texts", [[], [""], ["a", "", "ünïcödé ✓", "x" * 1000]])
