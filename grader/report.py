@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 
+from exercises.errors import ConvgradeError
 from grader.assignment import Assignment
 from grader.result import Result
 from templates import TEMPLATE_DIR
@@ -22,7 +23,12 @@ from templates import TEMPLATE_DIR
 
 def write_outputs(res: Result, a: Assignment, out_dir: Path) -> None:
     """Write the three files; each appears whole or not at all."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConvgradeError(
+            f"{out_dir}: cannot create the output folder ({exc.strerror})"
+        ) from None
     files = {
         "result.json": res.to_json() + "\n",
         "results.json": json.dumps(res.gradescope(), indent=2) + "\n",

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from exercises.errors import ConvgradeError
 from grader import datasets, textio
 from grader.assignment import Assignment, load_assignment
 from grader.limits import Limits
@@ -299,6 +300,8 @@ def grade_submission(
     path = Path(path)
     a = load_assignment(assignment) if isinstance(assignment, str) else assignment
     check_path(path)
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ConvgradeError(f"{out_dir}: --out must be a folder, this is a file")
     t0 = time.perf_counter()
     data = prepare(a, data_path)
     limits = limits or default_limits(a)
