@@ -19,6 +19,10 @@ COMMANDS: dict[str, str] = {
     "kinds": "grader.commands.generate:kinds",
     "generate": "grader.commands.generate:generate",
     "build": "grader.commands.build:build",
+    "assignments": "grader.commands.submit:assignments",
+    "submit": "grader.commands.submit:submit",
+    "calibrate": "grader.commands.submit:calibrate",
+    "batch": "grader.commands.batch:batch",
 }
 
 
