@@ -18,6 +18,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/grade kinds
 	$(BIN)/grade generate conv2d --seed 1 --solution
+	$(BIN)/grade assignments
+	$(BIN)/grade submit examples/submissions/digits-cnn/lecture_cnn.py -a digits-cnn --out demo-out/lecture_cnn
+	$(BIN)/grade submit examples/submissions/digits-cnn/lecture_cnn.ipynb -a digits-cnn -q --out demo-out/lecture_cnn_ipynb
+	$(BIN)/grade submit examples/submissions/digits-cnn/wider_cnn.py -a digits-cnn -q --out demo-out/wider_cnn
+	-$(BIN)/grade submit examples/submissions/broken/wrong_output_shape.py -a digits-cnn -q --out demo-out/wrong_output_shape
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
@@ -28,6 +33,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_check.py
 
 clean:

@@ -18,9 +18,14 @@ from exercises.errors import ConvgradeError
 COMMANDS: dict[str, str] = {
     "kinds": "grader.commands.generate:kinds",
     "generate": "grader.commands.generate:generate",
+    "build": "grader.commands.build:build",
     "check": "grader.commands.check:check",
     "check-all": "grader.commands.check:check_all",
     "practice": "grader.commands.practice:practice",
+    "assignments": "grader.commands.submit:assignments",
+    "submit": "grader.commands.submit:submit",
+    "calibrate": "grader.commands.submit:calibrate",
+    "batch": "grader.commands.batch:batch",
 }
 
 

@@ -1,0 +1,79 @@
+"""`grade build` of a 20-question set for 300 students into every available format.
+
+    python benchmarks/bench_build.py [--students 300] [--questions 20] [--markdown]
+
+One build with every format this installation has; prints the wall time of the whole build, the
+time of each step (``BuildResult.timings``: generation, each format) and the output sizes. The
+spec cycles through the kinds available (``exercises.kinds()``), difficulty 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import exercises  # noqa: E402
+from exercises.problemset import build  # noqa: E402
+
+
+def write_inputs(d: Path, students: int, questions: int) -> tuple[Path, Path]:
+    """A spec of ``questions`` questions over the available kinds, a roster of ``students``."""
+    kinds = list(exercises.kinds())
+    counts = [questions // len(kinds) + (i < questions % len(kinds)) for i in range(len(kinds))]
+    spec = 'title = "Benchmark"\nset_id = "bench"\n'
+    for kind, n in zip(kinds, counts):
+        if n:
+            spec += f'\n[[section]]\nkind = "{kind}"\ncount = {n}\npoints = 2\n'
+    (d / "spec.toml").write_text(spec)
+    rows = ["student_id,name"] + [f"s{i:04d},Student {i}" for i in range(students)]
+    (d / "roster.csv").write_text("\n".join(rows) + "\n")
+    return d / "spec.toml", d / "roster.csv"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--students", type=int, default=300)
+    ap.add_argument("--questions", type=int, default=20)
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = ap.parse_args()
+    os.environ.setdefault("CONVGRADE_SECRET", "benchmark-secret")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    try:
+        spec, roster = write_inputs(tmp, args.students, args.questions)
+        t = time.perf_counter()
+        res = build(spec, tmp / "out", roster=roster)
+        total = time.perf_counter() - t
+        n_files = len(res.files)
+        sizes = {p.name: p.stat().st_size for p in (tmp / "out").iterdir() if p.is_file()}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    n_ex = args.students * args.questions
+    head = (
+        f"{args.questions} questions x {args.students} students ({n_ex} exercises); kinds "
+        f"{', '.join(exercises.kinds())}; formats {','.join(res.formats)}; Python "
+        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs"
+    )
+    size_text = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items()))
+    if args.markdown:
+        print(head + "\n\n| step | seconds |\n|---|---:|")
+        for step, s in res.timings.items():
+            print(f"| {step} | {s:.1f} |")
+        print(f"| **whole build** | **{total:.1f}** |\n\n{n_files} files: {size_text}")
+    else:
+        print(head)
+        for step, s in res.timings.items():
+            print(f"{step:>14}: {s:6.1f} s")
+        print(f"{'whole build':>14}: {total:6.1f} s, {n_files} files\n{size_text}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""Broken on purpose: never returns (status timeout)."""
+
+
+def build_model(task):
+    while True:
+        pass

@@ -1,0 +1,147 @@
+"""Handouts, answer keys and answer sheets rendered from a :class:`ProblemSet` through Jinja2.
+
+Each paper's body is rendered once per format and reused for the student's own file and the
+class pack (all papers in one document, a page break between papers).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from markupsafe import Markup
+
+from ..model import Exercise
+from ..render import environment, macros, render_prompt
+from . import mc
+from .assemble import Paper, ProblemSet, part_points, version_name
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _items(ps: ProblemSet, paper: Paper, fmt: str | None) -> list[dict[str, Any]]:
+    """The paper's questions in its order, with prompts rendered in ``fmt`` (None: no prompt)."""
+    items = []
+    for qid in paper.order:
+        q = ps.question(qid)
+        ex = paper.exercises[qid]
+        opts = mc.options(ex) if q.section.style == "multiple_choice" else None
+        items.append(
+            {
+                "qid": qid,
+                "title": q.title,
+                "kind": ex.kind,
+                "points": q.section.points,
+                "prompt": render_prompt(ex, fmt) if fmt is not None else "",
+                "parts": [opts[0]] if opts else ex.parts,
+                "part": opts[0] if opts else None,
+                "options": opts[1] if opts else None,
+                "mc": opts is not None,
+                "variant": None if ps.roster else paper.variant_index[qid],
+            }
+        )
+    return items
+
+
+def _total(ps: ProblemSet) -> float:
+    return sum(q.section.points for q in ps.questions)
+
+
+def paper_body(ps: ProblemSet, paper: Paper, fmt: str) -> str:
+    """One paper's handout body, ``fmt`` ``html`` (a fragment) or ``markdown``."""
+    name = {"html": "paper.html.j2", "markdown": "paper.md.j2"}[fmt]
+    text = (
+        environment(fmt)
+        .get_template(f"problemset/{name}")
+        .render(
+            spec=ps.spec,
+            paper=paper,
+            items=_items(ps, paper, fmt),
+            f=macros(fmt),
+            roster=ps.roster,
+            total=_total(ps),
+        )
+    )
+    return _tidy(text, fmt)
+
+
+def _tidy(text: str, fmt: str) -> str:
+    """Collapse runs of blank lines; HTML is marked safe for the page template."""
+    text = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text.strip()) + "\n"
+    return Markup(text) if fmt == "html" else text
+
+
+def html_page(title: str, bodies: list[str]) -> str:
+    """A self-contained HTML document (inline print CSS) of one or more bodies."""
+    return (
+        environment("html")
+        .get_template("problemset/page.html.j2")
+        .render(title=title, bodies=bodies)
+    )
+
+
+def markdown_doc(bodies: list[str]) -> str:
+    """Markdown papers separated by horizontal rules."""
+    return "\n---\n\n".join(b.strip() + "\n" for b in bodies)
+
+
+def key_groups(ps: ProblemSet) -> list[dict[str, Any]]:
+    """The key's groups: one per student (roster mode) or per question (variants mode)."""
+
+    def entry(eid: str, heading: str, qid: str, ex: Exercise) -> dict[str, Any]:
+        q = ps.question(qid)
+        return {
+            "id": eid,
+            "heading": heading,
+            "ex": ex,
+            "points": sum(part_points(q, ex).values()),
+            "prompt": render_prompt(ex, "html"),
+        }
+
+    groups = []
+    if ps.roster:
+        for p in ps.papers:
+            who = f"Student {p.id}" + (f" · {p.name}" if p.name else "")
+            entries = [
+                entry(qid, f"{qid} · {ps.question(qid).title}", qid, p.exercises[qid])
+                for qid in (q.id for q in ps.questions)
+            ]
+            groups.append({"id": p.id, "heading": who, "entries": entries})
+    else:
+        for q in ps.questions:
+            entries = [
+                entry(f"v{k}", f"{q.id} · variant {k} (version {version_name(k)})", q.id, ex)
+                for k, ex in enumerate(ps.variants[q.id])
+            ]
+            heading = f"{q.id} · {q.title} · {len(entries)} variant(s)"
+            groups.append({"id": q.id, "heading": heading, "entries": entries})
+    return groups
+
+
+def key_bodies(ps: ProblemSet, progress=None) -> list[str]:
+    each = progress or (lambda items, label: items)
+    tpl = environment("html").get_template("problemset/key.html.j2")
+    f = macros("html")
+    groups = each(key_groups(ps), "key")
+    return [_tidy(tpl.render(spec=ps.spec, group=g, f=f), "html") for g in groups]
+
+
+def answer_sheet(ps: ProblemSet, paper: Paper) -> str:
+    """The blank answer sheet (TOML) of one paper, in the paper's question order."""
+    who = f"student {paper.id}" if ps.roster else _one_line(paper.name)
+    items = _items(ps, paper, None)
+    for it in items:
+        it["title"] = _one_line(it["title"])
+    return (
+        environment("text")
+        .get_template("problemset/answers.toml.j2")
+        .render(
+            title=_one_line(ps.spec.title),
+            who=who,
+            student=paper.id if ps.roster else None,
+            set_id=ps.spec.set_id,
+            items=items,
+        )
+    )

@@ -1,0 +1,369 @@
+"""Grade a whole class: one submission per student, several at once, resumable.
+
+Layout of ``out``::
+
+    out/<student>/result.json, results.json, report.html   one folder per student
+    out/gradebook-canvas.csv                                Canvas gradebook import
+    out/gradebook-moodle.csv                                Moodle "Import grades from CSV"
+    out/results.csv                                         every student's status and score
+    out/summary.json                                        counts by status, timings
+
+A student's folder appears only when its grading finished (it is built under ``out/.staging``
+and renamed into place), so an interrupted batch leaves no half-written results and
+``--resume`` skips exactly the students whose ``result.json`` exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exercises.errors import ConvgradeError
+
+#: file name suffixes a submission file may have (the student id is the name without them).
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
+STAGING = ".staging"
+RESULT = "result.json"
+
+#: grade(path, out_dir) -> an object with .to_dict() (or a dict); writes into out_dir.
+GradeFn = Callable[[Path, Path], Any]
+
+
+class BatchError(ConvgradeError):
+    """A problem with the batch's inputs or output folder (not with a submission)."""
+
+
+@dataclass
+class Submission:
+    student: str
+    path: Path
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did: ``counts`` by status over all students, graded now vs skipped."""
+
+    total: int
+    graded: int
+    skipped: int
+    counts: dict[str, int]
+    wall_s: float
+    out: Path
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def per_minute(self) -> float:
+        return self.graded / self.wall_s * 60 if self.wall_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "graded": self.graded,
+            "skipped": self.skipped,
+            "counts": self.counts,
+            "wall_s": round(self.wall_s, 2),
+            "submissions_per_minute": round(self.per_minute, 2),
+        }
+
+
+def discover(folder: Path) -> list[Submission]:
+    """One submission per entry of ``folder``: a file (``alice.py`` -> ``alice``) or a folder.
+
+    Hidden entries and ``__pycache__`` are ignored. Two entries for one student, or none at
+    all, are errors naming the folder.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BatchError(f"{folder}: not a folder of submissions")
+    found: dict[str, Path] = {}
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name.startswith((".", "_")):
+            continue
+        if entry.is_dir():
+            student = name
+        elif entry.is_file() and entry.suffix in SUBMISSION_SUFFIXES:
+            student = entry.stem
+        else:
+            continue
+        if student in found:
+            raise BatchError(
+                f"{folder}: two submissions for student {student!r}: "
+                f"{found[student].name} and {name}"
+            )
+        found[student] = entry
+    if not found:
+        raise BatchError(
+            f"{folder}: no submissions (expected one .py/.ipynb file or one folder per student)"
+        )
+    return [Submission(s, p) for s, p in found.items()]
+
+
+def submission_file(path: Path) -> Path:
+    """The file to grade: ``path`` itself, or the one .py/.ipynb file at the top of a folder."""
+    if not path.is_dir():
+        return path
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix in SUBMISSION_SUFFIXES and not p.name.startswith((".", "_"))
+    )
+    if len(files) != 1:
+        found = ", ".join(p.name for p in files[:5]) or "none"
+        raise BatchError(
+            f"{path.name}/: expected exactly one .py or .ipynb file in the folder, found {found}"
+        )
+    return files[0]
+
+
+def finished(out: Path, student: str) -> bool:
+    """True when ``student`` has a complete result in ``out``."""
+    return (out / student / RESULT).is_file()
+
+
+def read_result(out: Path, student: str) -> dict[str, Any] | None:
+    try:
+        return json.loads((out / student / RESULT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def run_batch(
+    folder: Path,
+    out: Path,
+    grade: GradeFn,
+    *,
+    workers: int = 1,
+    resume: bool = False,
+    regrade: bool = False,
+    on_start: Callable[[int, int], None] | None = None,
+    on_done: Callable[[str, dict[str, Any], Counter], None] | None = None,
+    title: str = "",
+    max_score: float | None = None,
+) -> BatchSummary:
+    """Grade every submission in ``folder`` into ``out`` with ``workers`` at once.
+
+    ``grade(path, out_dir)`` grades one submission into ``out_dir`` (the per-student folder) and
+    returns its result. A submission that crashes the grading itself gets status "error"; no
+    single submission stops the others. Without ``resume`` or ``regrade``, an ``out`` that
+    already holds results is refused (nothing is overwritten by accident).
+    """
+    if resume and regrade:
+        raise BatchError("--resume and --regrade exclude each other")
+    if workers < 1:
+        raise BatchError(f"--workers: expected at least 1, got {workers}")
+    subs = discover(folder)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / STAGING, ignore_errors=True)  # leftovers of an interrupted batch
+    done = [s for s in subs if finished(out, s.student)]
+    if done and not (resume or regrade):
+        raise BatchError(
+            f"{out}: already holds results for {len(done)} of {len(subs)} students; "
+            "pass --resume to keep them and grade the rest, or --regrade to grade all again"
+        )
+    todo = subs if regrade else [s for s in subs if not finished(out, s.student)]
+    counts: Counter = Counter()
+    for s in subs:
+        if s not in todo:
+            counts[str((read_result(out, s.student) or {}).get("status", "error"))] += 1
+
+    if on_start is not None:
+        on_start(len(subs), len(subs) - len(todo))
+    start = time.monotonic()
+    lock = threading.Lock()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
+    cancel = threading.Event()
+    futures: dict[Future, Submission] = {
+        pool.submit(_grade_one, s, out, grade, cancel): s for s in todo
+    }
+    try:
+        pending = set(futures)
+        while pending:
+            finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished_now:
+                sub = futures[fut]
+                result = fut.result()
+                with lock:
+                    counts[str(result.get("status", "error"))] += 1
+                if on_done is not None:
+                    on_done(sub.student, result, counts)
+    except BaseException:
+        cancel.set()  # results of runs cut short by the interruption are not kept
+        for fut in futures:
+            fut.cancel()
+        from grader.isolation import stop_all
+
+        stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    wall = time.monotonic() - start
+
+    rows = [_row(s.student, read_result(out, s.student)) for s in subs]
+    summary = BatchSummary(
+        total=len(subs),
+        graded=len(todo),
+        skipped=len(subs) - len(todo),
+        counts=dict(sorted(counts.items())),
+        wall_s=wall,
+        out=out,
+        rows=rows,
+    )
+    with contextlib.suppress(OSError):
+        (out / STAGING).rmdir()  # empty unless something could not be moved
+    write_gradebooks(out, rows, title=title, max_score=max_score)
+    _write_atomic(out / "summary.json", json.dumps(summary.to_dict(), indent=2) + "\n")
+    return summary
+
+
+def _grade_one(
+    sub: Submission, out: Path, grade: GradeFn, cancel: threading.Event
+) -> dict[str, Any]:
+    """Grade one student into a staging folder, then move it into place; never raises.
+
+    When ``cancel`` is set meanwhile (the batch was interrupted and its runs killed), the result
+    is dropped so that ``--resume`` grades this student again.
+    """
+    staging = out / STAGING
+    staging.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=staging))
+    try:
+        try:
+            result = grade(submission_file(sub.path), work)
+            data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        except ConvgradeError as exc:
+            data = _error_result(sub, f"could not grade: {exc}")
+        except Exception as exc:  # a grader bug must not stop the batch
+            data = _error_result(sub, f"internal error: {type(exc).__name__}: {exc}")
+            (work / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        data["student"] = sub.student
+        if cancel.is_set():
+            return {"status": "interrupted", "student": sub.student}
+        _write_atomic(work / RESULT, json.dumps(data, indent=2, default=str) + "\n")
+        _move_into_place(work, out / sub.student, staging)
+        return data
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _error_result(sub: Submission, message: str) -> dict[str, Any]:
+    return {"status": "error", "message": message, "submission": sub.path.name, "score": 0.0}
+
+
+def _move_into_place(src: Path, dest: Path, staging: Path) -> None:
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix="old-", dir=staging))
+        os.replace(dest, old / "x")
+        os.replace(src, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dest)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _row(student: str, result: dict[str, Any] | None) -> dict[str, Any]:
+    result = result or {"status": "error", "message": "no result"}
+    ok = result.get("status") == "ok"
+    return {
+        "student": student,
+        "status": result.get("status", "error"),
+        "score": float(result.get("score") or 0.0) if ok else 0.0,
+        "max_score": result.get("max_score"),
+        "accuracy": result.get("accuracy"),
+        "message": " ".join(str(result.get("message", "")).split())[:500],
+        "backend": result.get("backend", ""),
+        "wall_seconds": result.get("wall_seconds"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Gradebooks
+
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+RESULTS_COLUMNS = [
+    "student",
+    "status",
+    "score",
+    "max_score",
+    "accuracy",
+    "message",
+    "backend",
+    "wall_seconds",
+]
+
+
+def write_gradebooks(
+    out: Path, rows: list[dict[str, Any]], *, title: str = "", max_score: float | None = None
+) -> None:
+    """Write gradebook-canvas.csv, gradebook-moodle.csv and results.csv (atomically)."""
+    title = title or "Model assignment"
+    if max_score is None:
+        max_score = next((r["max_score"] for r in rows if r.get("max_score") is not None), "")
+    _write_atomic(out / "gradebook-canvas.csv", canvas_csv(rows, title, max_score))
+    _write_atomic(out / "gradebook-moodle.csv", moodle_csv(rows, title))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RESULTS_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in RESULTS_COLUMNS})
+    _write_atomic(out / "results.csv", buf.getvalue())
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def canvas_csv(rows: list[dict[str, Any]], title: str, max_score: float | str) -> str:
+    """Canvas gradebook import: the export's five identity columns, then one assignment column.
+
+    The student id goes into "SIS User ID" and "SIS Login ID" (Canvas matches students on
+    those); "ID" (Canvas's internal number) and "Section" stay empty. The second row is
+    Canvas's "Points Possible" row.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([*CANVAS_COLUMNS, title])
+    possible = _points(max_score) if isinstance(max_score, (int, float)) else max_score
+    writer.writerow(["Points Possible", "", "", "", "", possible])
+    for row in rows:
+        writer.writerow([row["student"], "", row["student"], row["student"], "",
+                         _points(row["score"])])  # fmt: skip
+    return buf.getvalue()
+
+
+def moodle_csv(rows: list[dict[str, Any]], title: str) -> str:
+    """Moodle "Import grades from CSV": map "Username" to username, the title column to the
+    grade item and "Feedback" to its feedback."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(["Username", title, "Feedback"])
+    for row in rows:
+        feedback = row["status"] if row["status"] == "ok" else f"{row['status']}: {row['message']}"
+        writer.writerow([row["student"], _points(row["score"]), feedback])
+    return buf.getvalue()

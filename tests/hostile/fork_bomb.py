@@ -1,0 +1,6 @@
+"""Forks without end: every child forks too."""
+
+import os
+
+while True:
+    os.fork()

@@ -1,0 +1,4 @@
+"""Spins forever before defining anything."""
+
+while True:
+    pass
