@@ -34,6 +34,7 @@ class Question:
     section: str = ""
     points: float | None = None
     part_points: dict[str, float] | None = None
+    style: str = "blanks"
 
 
 @dataclass
@@ -122,6 +123,7 @@ def load_key(path: str | Path) -> Key:
                 section=q.get("section", ""),
                 points=q.get("points"),
                 part_points=q.get("part_points"),
+                style=q.get("style", "blanks"),
             )
             for q in d["questions"]
         ]
@@ -215,6 +217,19 @@ def load_answers(path: str | Path) -> AnswerSheet:
     )
 
 
+def asked_parts(q: Question, ex: Exercise) -> list[str] | None:
+    """The parts a question asks: a multiple-choice question asks the one part that
+    ``grade build`` offered options for (None: every part)."""
+    if q.style != "multiple_choice":
+        return None
+    try:
+        from .problemset import mc
+    except ModuleNotFoundError:  # an installation without problem sets
+        return None
+    chosen = mc.options(ex)
+    return None if chosen is None else [chosen[0].id]
+
+
 def check_sheet(key: Key, sheet: AnswerSheet, student: str | None = None) -> StudentResult:
     """Mark every question of ``key`` for one sheet (``student`` overrides the sheet's own id).
 
@@ -250,6 +265,7 @@ def check_sheet(key: Key, sheet: AnswerSheet, student: str | None = None) -> Stu
                     split=q.part_points,
                     question_id=q.id,
                     title=q.title,
+                    asked=asked_parts(q, ex),
                 )
             )
         except ConvgradeError as exc:

@@ -65,7 +65,7 @@ class Diagnosis:
     title: str
     rule: str
     parts: list[str]
-    complete: bool  # it explains every part the misconception changes
+    complete: bool  # it explains every marked part the misconception changes
 
 
 @dataclass
@@ -223,15 +223,16 @@ def where_wrong(part_type: str, c: Comparison, limit: int = 8) -> str:
 
 
 def part_points(
-    ex: Exercise, points: float, split: dict[str, float] | None = None
+    parts: list[Part], points: float, split: dict[str, float] | None = None
 ) -> dict[str, float]:
     """Points per part: ``split`` where given, the rest of ``points`` evenly over the others."""
-    split = dict(split or {})
-    rest = [p.id for p in ex.parts if p.id not in split]
+    ids = [p.id for p in parts]
+    split = {pid: v for pid, v in (split or {}).items() if pid in ids}
+    rest = [pid for pid in ids if pid not in split]
     left = max(points - sum(split.values()), 0.0)
     for pid in rest:
         split[pid] = left / len(rest)
-    return {p.id: float(split[p.id]) for p in ex.parts}
+    return {pid: float(split[pid]) for pid in ids}
 
 
 def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any]:
@@ -336,7 +337,8 @@ def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, An
                 matched.append(pid)
         if matched:
             i = info(m.id)
-            found.append(Diagnosis(m.id, i.title, i.rule, matched, len(matched) == len(m.answers)))
+            marked = [pid for pid in m.answers if pid in results]
+            found.append(Diagnosis(m.id, i.title, i.rule, matched, len(matched) == len(marked)))
     covered = {pid for d in found if d.complete for pid in d.parts}
     kept = [d for d in found if d.complete or not set(d.parts) <= covered]
     kept.sort(key=lambda d: (not d.complete, -len(d.parts)))
@@ -354,11 +356,14 @@ def check_exercise(
     split: dict[str, float] | None = None,
     question_id: str = "",
     title: str = "",
+    asked: list[str] | None = None,
 ) -> QuestionResult:
     """Mark ``answers`` (part id -> native value or text as written) for one exercise.
 
-    ``points`` defaults to one per part; ``split`` fixes some parts' points. Missing and
-    unreadable answers score 0 with a message; an unknown part id raises :class:`AnswerError`.
+    ``points`` defaults to one per part; ``split`` fixes some parts' points; ``asked`` limits
+    the marking to those parts (a multiple-choice question asks one part; answers to the others
+    are ignored). Missing and unreadable answers score 0 with a message; an unknown part id
+    raises :class:`AnswerError`.
     """
     unknown = sorted(set(answers) - {p.id for p in ex.parts})
     if unknown:
@@ -368,11 +373,12 @@ def check_exercise(
             + ", ".join(p.id for p in ex.parts)
             + ")"
         )
-    total = float(len(ex.parts)) if points is None else float(points)
-    shares = part_points(ex, total, split)
+    parts = [p for p in ex.parts if asked is None or p.id in asked]
+    total = float(len(parts)) if points is None else float(points)
+    shares = part_points(parts, total, split)
     results: dict[str, PartResult] = {}
     values: dict[str, Any] = {}
-    for part in ex.parts:
+    for part in parts:
         results[part.id], value = _mark_part(part, answers.get(part.id), shares[part.id])
         if value is not None:
             values[part.id] = value
