@@ -150,8 +150,11 @@ def _write_csv(path: Path, rows: Iterator[list]) -> None:
         csv.writer(fh).writerows(rows)
 
 
-def write_outputs(c: ClassResult, out: str | Path) -> Path:
-    """Write every output into ``out`` atomically (a temporary folder, then a rename)."""
+def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False) -> Path:
+    """Write every output into ``out`` atomically (a temporary folder, then a rename).
+
+    ``hide_answers`` leaves the right answers and worked solutions out of the feedback files.
+    """
     from .class_report import render_report  # matplotlib: only when writing a report
 
     out = Path(out)
@@ -167,12 +170,11 @@ def write_outputs(c: ClassResult, out: str | Path) -> Path:
         for r in c.results:
             exercises = c.exercises.get(r.student, {})
             name = _safe_name(r.student)
-            (tmp / "feedback" / f"{name}.txt").write_text(
-                render_student(r, "text", exercises), encoding="utf-8"
-            )
-            (tmp / "feedback" / f"{name}.html").write_text(
-                render_student(r, "html", exercises), encoding="utf-8"
-            )
+            for fmt, ext in (("text", "txt"), ("html", "html")):
+                text = render_student(
+                    r, fmt, exercises, solution=not hide_answers, show_key=not hide_answers
+                )
+                (tmp / "feedback" / f"{name}.{ext}").write_text(text, encoding="utf-8")
         (tmp / "results.json").write_text(
             json.dumps(
                 {

@@ -56,6 +56,12 @@ def test_check_reports_marks_and_names_the_mistake(grade, tmp_path, key, key_fil
     assert "Likely mistake: Flipped the kernel" in q2["feedback"]
     assert d["points"] == q1["points"] + q2["points"] and d["max_points"] == 8
 
+    r = grade("check", str(sheet), "--key", str(key_file), "--hide-answers")
+    assert r.returncode == 0 and "Likely mistake: Flipped the kernel" in r.stdout
+    assert "right answer" not in r.stdout and "Worked solution" not in r.stdout
+    right = student_exercises(key, "s002")["q2"].answer["output"]
+    assert str(right) not in r.stdout
+
     r = grade("check", str(sheet), "--key", str(key_file), "--format", "html")
     assert r.returncode == 0 and r.stdout.startswith("<!DOCTYPE html>")
 

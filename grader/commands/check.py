@@ -31,8 +31,19 @@ def _existing(path: str, what: str) -> Path:
     help="Report format (ignored with --json).",
 )
 @click.option("--no-solution", is_flag=True, help="Leave out the worked solutions.")
+@click.option(
+    "--hide-answers",
+    is_flag=True,
+    help="Leave out the right answers and the worked solutions (feedback before a deadline).",
+)
 def check(
-    answers: str, key_path: str, student: str | None, as_json: bool, fmt: str, no_solution: bool
+    answers: str,
+    key_path: str,
+    student: str | None,
+    as_json: bool,
+    fmt: str,
+    no_solution: bool,
+    hide_answers: bool,
 ) -> None:
     """Mark one answer sheet against KEY; name the likely mistakes.
 
@@ -55,7 +66,13 @@ def check(
         q.id: key.exercise(result.student or None, q.id, sheet.variants.get(q.id))
         for q in key.questions
     }
-    text = render_student(result, fmt, exercises, solution=not no_solution)
+    text = render_student(
+        result,
+        fmt,
+        exercises,
+        solution=not (no_solution or hide_answers),
+        show_key=not hide_answers,
+    )
     click.echo(text, nl=False)
 
 
@@ -65,7 +82,12 @@ def check(
 @click.option(
     "--out", required=True, metavar="DIR", help="Output folder (replaced atomically when done)."
 )
-def check_all(folder: str, key_path: str, out: str) -> None:
+@click.option(
+    "--hide-answers",
+    is_flag=True,
+    help="Feedback files without the right answers and worked solutions.",
+)
+def check_all(folder: str, key_path: str, out: str, hide_answers: bool) -> None:
     """Mark a whole class: every answer sheet in DIR against KEY.
 
     DIR holds one answers file per student (<id>.toml / <id>.json) or the `grade build` layout
@@ -76,7 +98,7 @@ def check_all(folder: str, key_path: str, out: str) -> None:
 
     key = load_key(_existing(key_path, "key file"))
     c = check_class(key, _existing(folder, "folder"))
-    write_outputs(c, out)
+    write_outputs(c, out, hide_answers=hide_answers)
     mean = 100 * sum(r.score for r in c.results) / len(c.results)
     click.echo(
         f"checked {len(c.results)} answer sheets (mean {mean:.1f} %)"
