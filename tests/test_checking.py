@@ -314,3 +314,35 @@ def test_total_parameters_follow_through_from_the_students_own_layer_counts():
         assert marks["total"].status == "correct" and marks["total"].against == "follow_through"
         r = check_exercise(ex, {"params": counts, "total": sum(counts) + 5})
         assert {p.id: p for p in r.parts}["total"].status == "wrong"
+
+
+#: The mistakes issue 4 asks the diagnosis to cover (at least).
+REQUIRED = {
+    "flipped_kernel",
+    "no_padding",
+    "one_sided_padding",
+    "symmetric_same_padding",
+    "size_ceil_for_valid",
+    "size_floor_for_same",
+    "size_off_by_one",
+    "pool_stride_one",
+    "avg_instead_of_max",
+    "max_instead_of_avg",
+    "forgot_bias",
+    "embedding_bias",
+    "dense_all_axes",
+    "count_instead_of_multi_hot",
+    "multi_hot_instead_of_count",
+    "index_off_by_one",
+}
+
+
+def test_the_required_mistakes_are_diagnosed_somewhere():
+    diagnosed = set()
+    for kind in KINDS:
+        for ex in instances(kind):
+            for m in ex.misconceptions:
+                if m.id in REQUIRED - diagnosed:
+                    r = check_exercise(ex, {**ex.answer, **m.answers})
+                    diagnosed |= {d.id for d in r.diagnoses} & {m.id}
+    assert diagnosed == REQUIRED, sorted(REQUIRED - diagnosed)
