@@ -220,3 +220,21 @@ def test_readme_example_sheet_checks(grade):
     assert "q1 · conv1d · Question 1: 4/4 points" in r.stdout
     assert "(d) Pooling output z: consistent with your own earlier answer" in r.stdout
     assert "Likely mistake: Counted instead of marking presence [multi_hot]" in r.stdout
+
+
+def test_check_class_finds_sheets_names_students_and_rejects_duplicates(tmp_path, key, key_file):
+    from exercises.answer_sheets import AnswerFileError, load_key
+    from exercises.class_check import check_class
+
+    root = tmp_path / "class"
+    (root / "s002").mkdir(parents=True)
+    ex1 = student_exercises(key, "s001")
+    (root / "s001.json").write_text(json.dumps({"answers": {q: e.answer for q, e in ex1.items()}}))
+    (root / "s002" / "answers.toml").write_text(answers_toml(None, "cnn-test", {}))
+    c = check_class(load_key(key_file), root)
+    assert sorted(r.student for r in c.results) == ["s001", "s002"]  # from file and folder names
+    assert {r.student: r.score for r in c.results} == {"s001": 1.0, "s002": 0.0}
+    assert c.absent == ["s003"]
+    (root / "again.toml").write_text(answers_toml("s001", "cnn-test", {}))
+    with pytest.raises(AnswerFileError, match="student 's001' already answered in"):
+        check_class(load_key(key_file), root)
