@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The main jobs on embedded, offline defaults: an exercise, a problem set for a small class with
+# every LMS export, marking an answer sheet, and grading Keras submissions on the digits data.
 demo: $(STAMP)
 	$(BIN)/grade kinds
 	$(BIN)/grade generate conv2d --seed 1 --solution
+	CONVGRADE_SECRET=demo-secret $(BIN)/grade build examples/week3.toml --roster examples/roster.csv --out demo-out/week3
+	$(BIN)/grade check examples/answers-example.toml --key examples/key-example.json
 	$(BIN)/grade assignments
 	$(BIN)/grade submit examples/submissions/digits-cnn/lecture_cnn.py -a digits-cnn --out demo-out/lecture_cnn
 	$(BIN)/grade submit examples/submissions/digits-cnn/lecture_cnn.ipynb -a digits-cnn -q --out demo-out/lecture_cnn_ipynb
@@ -35,6 +39,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_submit.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
