@@ -91,6 +91,15 @@ def quiz_all_kinds(n_variants: int = 3) -> Quiz:
     return Quiz("All kinds", "all-kinds", qs)
 
 
+def quiz_all_kinds_spec(n_variants: int = 3) -> Quiz:
+    """The LMS view of ``examples/all-kinds.toml`` (every kind), as `grade build` makes it."""
+    from exercises.problemset.assemble import assemble
+    from exercises.problemset.spec import load_spec
+
+    spec = load_spec(ROOT / "examples" / "all-kinds.toml")
+    return assemble(spec, b"export-tests", variants=n_variants).quiz()
+
+
 def _typed(base: Exercise, parts: list[Part], wrong: dict[str, dict[str, Any]]) -> Exercise:
     return replace(
         base,

@@ -19,12 +19,13 @@ from tests.export_support import (
     manifest_schema,
     qti12_dtd,
     quiz_all_kinds,
+    quiz_all_kinds_spec,
     quiz_all_types,
     same_number,
     strip_namespaces,
 )
 
-QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types}
+QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
 
 
 @pytest.fixture(scope="module", params=sorted(QUIZZES))

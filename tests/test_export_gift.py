@@ -15,11 +15,12 @@ from tests.export_support import (
     mc_part,
     parse_gift,
     quiz_all_kinds,
+    quiz_all_kinds_spec,
     quiz_all_types,
     same_number,
 )
 
-QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types}
+QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
 
 
 @pytest.fixture(scope="module", params=sorted(QUIZZES))

@@ -18,11 +18,12 @@ from tests.export_support import (
     manifest_schema,
     qti21_schema,
     quiz_all_kinds,
+    quiz_all_kinds_spec,
     quiz_all_types,
     same_number,
 )
 
-QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types}
+QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
 Q = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 
 

@@ -1,10 +1,14 @@
-"""A non-editable install ships the templates: rendering works from the installed wheel alone."""
+"""A non-editable install ships everything: the wheel alone (no source tree on the path) renders
+every exercise format, writes every LMS format and builds a problem set into every format."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -20,70 +24,90 @@ for kind in exercises.kinds():
 print("rendered", len(exercises.kinds()), "kinds")
 """
 
+WRITE_ALL = """
+import sys, pathlib, exercises
+from exercises.export import FILES, WRITERS
+from exercises.quiz import Question, Quiz
+assert exercises.__file__.startswith(sys.argv[1]), exercises.__file__
+qs = [
+    Question(f"q{i}", kind, 2, [exercises.generate(kind, seed=s) for s in (1, 2)], style)
+    for i, kind in enumerate(exercises.kinds())
+    for style in ("blanks", "multiple_choice")
+]
+out = pathlib.Path(sys.argv[2])
+for name, write in WRITERS.items():
+    write(Quiz("Installed", "installed", qs), out)
+    assert (out / FILES[name]).stat().st_size > 0, name
+print("wrote", len(WRITERS), "formats")
+"""
 
-def test_wheel_install_renders_every_kind_and_format(tmp_path):
-    wheels = tmp_path / "wheels"
-    site = tmp_path / "site"
+
+class Installed:
+    """The wheel installed into its own folder, run from outside the source tree."""
+
+    def __init__(self, site: Path, cwd: Path) -> None:
+        self.site, self.cwd = site, cwd
+        self.env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        self.env["PYTHONPATH"] = str(site)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, *args], cwd=self.cwd, env=self.env, capture_output=True, text=True
+        )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Installed:
+    tmp = tmp_path_factory.mktemp("wheel")
+    wheels, site = tmp / "wheels", tmp / "site"
+    pip = [sys.executable, "-m", "pip"]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(wheels),
-            str(ROOT),
-        ],
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)],
         check=True,
-        cwd=tmp_path,
+        cwd=tmp,
     )
     (wheel,) = wheels.glob("convgrade-*.whl")
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--no-deps",
-            "-q",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        check=True,
-        cwd=tmp_path,
+        [*pip, "install", "--no-deps", "-q", "--target", str(site), str(wheel)], check=True, cwd=tmp
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(site)
-    out = subprocess.run(
-        [sys.executable, "-c", RENDER_ALL, str(site)],
-        check=True,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    return Installed(site, tmp)
+
+
+def test_wheel_renders_every_kind_in_every_format(installed):
+    out = installed.run("-c", RENDER_ALL, str(installed.site))
+    assert out.returncode == 0, out.stderr
     assert "rendered" in out.stdout
-    grade = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            "generate",
-            "conv1d",
-            "--seed",
-            "2",
-            "--format",
-            "html",
-            "--solution",
-        ],
-        check=True,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
+    grade = installed.run(
+        "-m", "grader", "generate", "conv1d", "--seed", "2", "--format", "html", "--solution"
     )
-    assert "<table" in grade.stdout or 'class="vector"' in grade.stdout
+    assert grade.returncode == 0, grade.stderr
+    assert 'class="vector"' in grade.stdout
+
+
+def test_wheel_writes_every_lms_format(installed, tmp_path):
+    done = installed.run("-c", WRITE_ALL, str(installed.site), str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "wrote 5 formats" in done.stdout
+
+
+def test_wheel_builds_a_problem_set_into_every_format(installed, tmp_path):
+    out = tmp_path / "all"
+    spec = ROOT / "examples" / "all-kinds.toml"
+    done = installed.run("-m", "grader", "build", str(spec), "--out", str(out), "--variants", "1")
+    assert done.returncode == 0, done.stderr
+    names = {p.name for p in out.iterdir()}
+    want = {
+        "handout.html",
+        "handout.md",
+        "handout.pdf",
+        "key.json",
+        "key.csv",
+        "key.html",
+        "moodle.xml",
+        "quiz.gift",
+        "canvas-qti12.zip",
+        "qti21.zip",
+        "blackboard.txt",
+    }
+    assert want <= names, want - names
+    assert (out / "handout.pdf").read_bytes().startswith(b"%PDF")
