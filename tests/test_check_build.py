@@ -11,16 +11,20 @@ from tests.key_helpers import as_text
 
 
 def fill(sheet: str, values: dict[str, dict[str, str]]) -> str:
-    """Write answers into a blank sheet the way a student edits it: inside the quotes."""
+    """Write answers into a blank sheet the way a student edits it: inside the quotes (a
+    one-line blank ``name = ""``, or a multi-line one that opens with ``name = \"\"\"``)."""
     out, qid = [], None
     for line in sheet.splitlines():
         m = re.match(r"\[(\w+)\]", line)
         if m:
             qid = m.group(1)
-        m = re.match(r'(\w+) = ""(.*)$', line)
+        m = re.match(r'(\w+) = ("""|"")(.*)$', line)
         if m and qid in values and m.group(1) in values[qid]:
             text = values[qid][m.group(1)]
-            line = f'{m.group(1)} = """{text}"""{m.group(2)}'
+            if m.group(2) == '"""':  # the closing quotes follow on the next line
+                line = f'{m.group(1)} = """\n{text}'
+            else:
+                line = f'{m.group(1)} = """{text}"""{m.group(3)}'
         out.append(line)
     return "\n".join(out) + "\n"
 
