@@ -16,7 +16,7 @@ import numpy as np
 from .. import params as P
 from ..model import Part
 from ..reference.conv import output_length
-from ..reference.pool import MODES, pool2d
+from ..reference.pool import MODES
 from ..registry import Kind, Solved
 from . import conv2d, pooling
 from .conv2d import as_pair, conv_solution
@@ -111,16 +111,16 @@ def solve(p: dict[str, Any]) -> Solved:
 
     y, conv_steps, wrong_y = conv_solution(x, k, strides, padding, output="convolution output")
     c = y[..., 0]
-    z, pool_steps, wrong_z = pooling.pool_solution(
+    pool_out, pool_steps, wrong_z = pooling.pool_solution(
         c, pool, pstrides, ppadding, mode, label="z", output="pooling output"
     )
     conv_out = P.tolist(c)
-    pool_out = pooling.pool_answer(z, mode)
+    pool_shape = pooling.shape(pool_out)
     tol = 0.0 if pooling.is_integral(pool_out) else pooling.TOLERANCE
     parts = [
         Part("conv_shape", "Convolution output shape (rows, columns)", "shape", list(c.shape)),
         Part("conv_output", "Convolution output y", "matrix", conv_out),
-        Part("pool_shape", "Pooling output shape (rows, columns)", "shape", list(z.shape)),
+        Part("pool_shape", "Pooling output shape (rows, columns)", "shape", pool_shape),
         Part("pool_output", "Pooling output z", "matrix", pool_out, tolerance=tol),
     ]
     steps = [
@@ -134,13 +134,13 @@ def solve(p: dict[str, Any]) -> Solved:
     for m, v in wrong_y.items():
         v = v[..., 0]
         answers = {"conv_shape": list(v.shape), "conv_output": P.tolist(v)}
-        zv = pool2d(v, pool, pstrides, ppadding, mode)
+        zv = pooling.pooled(v, pool, pstrides, ppadding, (mode,))
         if zv is not None:
-            answers["pool_shape"] = list(zv.shape)
-            answers["pool_output"] = pooling.pool_answer(zv, mode)
+            answers["pool_shape"] = pooling.shape(zv[0])
+            answers["pool_output"] = zv[0]
         wrong[m] = answers
-    for m, (v, vmode) in wrong_z.items():
-        wrong[m] = {"pool_shape": list(v.shape), "pool_output": pooling.pool_answer(v, vmode)}
+    for m, zv in wrong_z.items():
+        wrong[m] = {"pool_shape": pooling.shape(zv), "pool_output": zv}
     return Solved(parts, steps, wrong)
 
 
