@@ -9,6 +9,10 @@ A kind is a small module in :mod:`exercises.generators` that defines a :class:`K
 - ``solve(params)`` returns a :class:`Solved` (parts, worked steps, misconceptions);
 - ``degenerate(params, solved)`` optionally names why a random instance is unfit to hand out.
 
+A kind whose ``sample`` already returns parameters exactly as ``validate`` would return them sets
+``sample_is_valid``; its draws then skip ``validate`` unless some parameters were given
+(tests/test_sample_valid.py checks the promise).
+
 Random mode draws, merges the given parameters over the draw, and redraws until the instance is
 non-degenerate and every misconception's answer differs from the key.  Fixed mode (every
 parameter without a Keras default given; the defaults fill the rest) uses the parameters as
@@ -66,6 +70,8 @@ class Kind:
     degenerate: Callable[[dict[str, Any], Solved], str | None] | None = None
     #: Parameters with a Keras default (e.g. strides=1, padding="valid"): fixed mode fills them.
     defaults: dict[str, Any] = field(default_factory=dict)
+    #: ``sample`` without given parameters returns what ``validate`` would make of its draw.
+    sample_is_valid: bool = False
 
 
 _KINDS: dict[str, Kind] = {}
@@ -132,13 +138,14 @@ def generate(
     rng = np.random.default_rng(int(seed))
     last_error: ParamError | None = None
     for _ in range(MAX_DRAWS):
-        drawn = k.sample(rng, difficulty, given)
-        drawn.update(given)
-        try:
-            p = k.validate(drawn)
-        except ParamError as exc:  # the given params rule out this draw; draw again
-            last_error = exc
-            continue
+        p = k.sample(rng, difficulty, given)
+        if given or not k.sample_is_valid:
+            p.update(given)
+            try:
+                p = k.validate(p)
+            except ParamError as exc:  # the given params rule out this draw; draw again
+                last_error = exc
+                continue
         ex = _finish(k, int(seed), difficulty, p, strict=True)
         if ex is not None:
             return ex

@@ -262,4 +262,5 @@ KIND = Kind(
     solve=solve,
     degenerate=degenerate,
     defaults={"strides": 1, "padding": "valid"},
+    sample_is_valid=True,
 )

@@ -151,4 +151,5 @@ KIND = Kind(
     solve=solve,
     degenerate=degenerate,
     defaults={"bias": None, "strides": 1, "padding": "valid"},
+    sample_is_valid=True,
 )

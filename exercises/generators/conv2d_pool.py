@@ -182,4 +182,5 @@ KIND = Kind(
         "pool_strides": None,
         "pool_padding": "valid",
     },
+    sample_is_valid=True,
 )

@@ -246,4 +246,5 @@ KIND = Kind(
     solve=solve,
     degenerate=degenerate,
     defaults={"mode": "max", "pool_size": 2, "strides": None, "padding": "valid"},
+    sample_is_valid=True,
 )
