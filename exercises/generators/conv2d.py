@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -131,6 +132,16 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@cache
+def cell_labels(label: str, oh: int, ow: int, filters: int = 0) -> tuple:
+    """Per output cell, row by row: ``y[i,j]``, or with ``filters`` the tuple of ``y[i,j,f]``."""
+    if not filters:
+        return tuple(f"{label}[{i},{j}]" for i in range(oh) for j in range(ow))
+    return tuple(
+        tuple(f"{label}[{i},{j},{f}]" for f in range(filters)) for i in range(oh) for j in range(ow)
+    )
+
+
 def window_steps(
     flat: np.ndarray, kernel: np.ndarray, y: np.ndarray, bias: list | None, label: str
 ) -> list[dict[str, Any]]:
@@ -142,22 +153,24 @@ def window_steps(
     rows = P.tolist(flat)
     weights = [P.tolist(k) for k in flat_kernels(kernel)]
     sums = P.tolist(y.reshape(oh * ow, f))
-    labels = [f"{label}[{i},{j}" for i in range(oh) for j in range(ow)]
     if f == 1 and bias is None:
         w0 = weights[0]
         return [
-            {"step": "window", "label": lab + "]", "values": v, "weights": w0, "sum": s[0]}
-            for lab, v, s in zip(labels, rows, sums)
+            {"step": "window", "label": lab, "values": v, "weights": w0, "sum": s[0]}
+            for lab, v, s in zip(cell_labels(label, oh, ow), rows, sums)
         ]
-    steps = []
-    for lab, v, s in zip(labels, rows, sums):
-        for fi in range(f):
-            step = {"step": "window", "label": f"{lab},{fi}]", "values": v, "weights": weights[fi]}
-            if bias is not None:
-                step["bias"] = bias[fi]
-            step["sum"] = s[fi]
-            steps.append(step)
-    return steps
+    cells = zip(cell_labels(label, oh, ow, f), rows, sums)
+    if bias is None:
+        return [
+            {"step": "window", "label": lab, "values": v, "weights": w, "sum": sf}
+            for labs, v, s in cells
+            for lab, w, sf in zip(labs, weights, s)
+        ]
+    return [
+        {"step": "window", "label": lab, "values": v, "weights": w, "bias": b, "sum": sf}
+        for labs, v, s in cells
+        for lab, w, b, sf in zip(labs, weights, bias, s)
+    ]
 
 
 def conv_solution(
@@ -198,7 +211,7 @@ def conv_solution(
     results = correlate_variants(x, np.concatenate(kernels, axis=3), variants)
     flat, ys = results.pop("key")
     if bias is not None:  # one bias per filter, on every kernel variant's output
-        b = np.tile(np.asarray(bias), len(kernels))
+        b = np.array(bias * len(kernels))  # bias of every filter of every kernel variant
         ys = ys + b
         results = {m: r and (r[0], r[1] + b) for m, r in results.items()}
     y = ys[..., :f]

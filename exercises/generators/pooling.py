@@ -15,7 +15,7 @@ from .. import params as P
 from ..model import Part
 from ..reference.pool import MODES, pool2d_modes, pool_cells, pool_pads, pool_windows
 from ..registry import Kind, Solved
-from .conv2d import as_pair
+from .conv2d import as_pair, cell_labels
 from .shapes import (
     check_fits,
     draw_out,
@@ -119,11 +119,6 @@ def pool_answer(y: np.ndarray, mode: str) -> list:
     return P.tolist(y)
 
 
-def round10(v: float) -> float:
-    """``v`` rounded to 10 decimals exactly as numpy's ``round(10)``: scale, rint, unscale."""
-    return round(v * 1e10) / 1e10
-
-
 def pooled(
     x: np.ndarray,
     pool: tuple[int, int],
@@ -144,10 +139,13 @@ def pooled(
     if windows is None:
         return None
     cells, ow = windows.cells(x.ravel().tolist()), windows.out[1]
-    ys = [pool_cells(cells, ow, m, windows.area) for m in modes]
-    return [
-        y if m == "max" else [[round10(v) for v in row] for row in y] for y, m in zip(ys, modes)
-    ]
+    out = []
+    for m in modes:
+        flat = pool_cells(cells, m, windows.area)
+        if m != "max":  # pool_answer's round(10) as numpy does it: scale, rint, unscale
+            flat = [round(v * 1e10) / 1e10 for v in flat]
+        out.append([flat[i : i + ow] for i in range(0, len(flat), ow)])
+    return out
 
 
 def shape(matrix: list[list]) -> list[int]:
@@ -189,7 +187,7 @@ def pool_solution(
     op = "max" if mode == "max" else "mean"
     flat = [v for row in P.tolist(x) for v in row]
     values = pool_windows(x.shape, pool, strides, padding).cells(flat)
-    labels = [f"{label}[{i},{j}]" for i in range(oh) for j in range(ow)]
+    labels = cell_labels(label, oh, ow)
     steps += [
         {"step": "pool", "label": lab, "op": op, "values": r, "result": v}
         for lab, r, v in zip(labels, map(list, values), [v for row in y for v in row])

@@ -5,6 +5,7 @@ Not a kind itself (the registry loads only the modules it lists).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,21 @@ def size_steps(
     output: str = "output",
 ) -> list[dict[str, Any]]:
     """Formula steps for the output size along rows and columns (one step if they agree)."""
+    texts = _size_texts((shape[0], shape[1]), size, strides, padding, out, pads, output)
+    return [{"step": "formula", "text": text} for text in texts]
+
+
+@cache
+def _size_texts(
+    shape: tuple[int, int],
+    size: tuple[int, int],
+    strides: tuple[int, int],
+    padding: str | int,
+    out: tuple[int, int],
+    pads: Pads,
+    output: str,
+) -> tuple[str, ...]:
+    """The texts of :func:`size_steps` (cached: hand exercises have few geometries)."""
     texts = []
     for axis in (0, 1):
         n, k, s = shape[axis], size[axis], strides[axis]
@@ -84,10 +100,8 @@ def size_steps(
                 f"= {out[axis]}"
             )
     if texts[0] == texts[1]:
-        return [{"step": "formula", "text": f"{output} rows and columns: {texts[0]}"}]
-    return [
-        {"step": "formula", "text": f"{output} {axis}: {text}"} for axis, text in zip(AXES, texts)
-    ]
+        return (f"{output} rows and columns: {texts[0]}",)
+    return tuple(f"{output} {axis}: {text}" for axis, text in zip(AXES, texts))
 
 
 def input_length(

@@ -137,16 +137,14 @@ def pool_windows(
     return Windows((oh, ow), ph * pw, tuple(pickers))
 
 
-def pool_cells(cells: list[tuple], ow: int, mode: str, area: int) -> list[list]:
-    """Pooled matrix, ``ow`` wide, from every window's real cells (:meth:`Windows.cells`).
+def pool_cells(cells: list[tuple], mode: str, area: int) -> list:
+    """Every window's pooled value (row by row) from its real cells (:meth:`Windows.cells`).
 
     Modes as in :func:`pool2d_modes`.  For integers this equals :func:`pool2d_modes` exactly:
     maxima are the cells' ints, averages an int sum divided by an int count.
     """
     if mode == "max":
-        flat = [max(c) for c in cells]
-    elif mode == "average":
-        flat = [sum(c) / len(c) for c in cells]
-    else:  # average_counting_padding
-        flat = [sum(c) / area for c in cells]
-    return [flat[i : i + ow] for i in range(0, len(flat), ow)]
+        return [max(c) for c in cells]
+    if mode == "average":
+        return [sum(c) / len(c) for c in cells]
+    return [sum(c) / area for c in cells]  # average_counting_padding
