@@ -21,7 +21,7 @@ from .shapes import (
     check_fits,
     conv_pads,
     draw_out,
-    explicit_ok,
+    fitting_paddings,
     input_length,
     pair_value,
     pick,
@@ -74,12 +74,7 @@ def sample_geometry(
     if "padding" in given:
         padding = P.padding("padding", given["padding"])
     else:
-        fits = [
-            p
-            for p in level.paddings
-            if isinstance(p, str) or explicit_ok(p, size, strides, level.out_w[1])
-        ]
-        padding = pick(rng, fits)
+        padding = pick(rng, fitting_paddings(level.paddings, size, strides, level.out_w[1]))
     if "input" in given:
         shape = P.array("input", given["input"], len(np.shape(given["input"]))).shape[:2]
     else:
@@ -104,17 +99,18 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     lo, hi = level.values
     return {
         "input": rng.integers(lo, hi + 1, size=shape).tolist(),
-        "kernel": sample_kernel(rng, size, lo, hi).tolist(),
+        "kernel": sample_kernel(rng, size, lo, hi),
         "strides": pair_value(strides),
         "padding": padding,
     }
 
 
-def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: int) -> np.ndarray:
-    """Random integer kernel (kh x kw [x C x F]) that changes when flipped (rotated 180 degrees)."""
+def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: int) -> list:
+    """Random integer kernel (kh x kw [x C x F], nested lists) that changes when flipped (rotated
+    180 degrees)."""
     while True:
-        k = rng.integers(lo, hi + 1, size=size)
-        if (k != k[::-1, ::-1]).any():
+        k = rng.integers(lo, hi + 1, size=size).tolist()
+        if k != [row[::-1] for row in k[::-1]]:
             return k
 
 

@@ -78,7 +78,7 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     lo, hi = level.conv.values
     p = {
         "input": rng.integers(lo, hi + 1, size=shape).tolist(),
-        "kernel": conv2d.sample_kernel(rng, size, lo, hi).tolist(),
+        "kernel": conv2d.sample_kernel(rng, size, lo, hi),
         "strides": pair_value(strides),
         "padding": padding,
     }

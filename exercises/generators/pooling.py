@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import params as P
 from ..model import Part
-from ..reference.pool import MODES, pool2d_modes, pool_cells, pool_pads, pool_windows
+from ..reference.pool import MODES, Windows, pool2d_modes, pool_cells, pool_windows
 from ..registry import Kind, Solved
 from .conv2d import as_pair, cell_labels
 from .shapes import (
@@ -138,7 +138,12 @@ def pooled(
     windows = pool_windows(x.shape, pool, strides, padding)
     if windows is None:
         return None
-    cells, ow = windows.cells(x.ravel().tolist()), windows.out[1]
+    return pooled_cells(windows, windows.cells(x.ravel().tolist()), modes)
+
+
+def pooled_cells(windows: Windows, cells: list[tuple], modes: tuple[str, ...]) -> list[list]:
+    """:func:`pooled` of an integer matrix, from the real cells of its ``windows``."""
+    ow = windows.out[1]
     out = []
     for m in modes:
         flat = pool_cells(cells, m, windows.area)
@@ -169,12 +174,16 @@ def pool_solution(
 ) -> tuple[list, list[dict[str, Any]], dict[str, list]]:
     """Keras pooling of the matrix ``x``: the answer ``y`` (JSON values, as :func:`pool_answer`
     makes them), the worked steps, and misconception -> wrong answer."""
-    pads = pool_pads(x.shape, pool, strides, padding)
+    windows = pool_windows(x.shape, pool, strides, padding)
+    pads, (oh, ow) = windows.pads, windows.out
     other = "average" if mode == "max" else "max"
     counting = mode == "average" and any(pads)
     modes = (mode, other, "average_counting_padding") if counting else (mode, other)
-    y, y_other, *y_counting = pooled(x, pool, strides, padding, modes)
-    oh, ow = shape(y)
+    values = windows.cells([v for row in P.tolist(x) for v in row])  # as the steps show them
+    if x.dtype.kind in "iu":  # the values are x's own ints
+        y, y_other, *y_counting = pooled_cells(windows, values, modes)
+    else:
+        y, y_other, *y_counting = pooled(x, pool, strides, padding, modes)
     steps = size_steps(x.shape, pool, strides, padding, (oh, ow), pads, output=output)
     if any(pads):
         steps.append(
@@ -185,8 +194,6 @@ def pool_solution(
             }
         )
     op = "max" if mode == "max" else "mean"
-    flat = [v for row in P.tolist(x) for v in row]
-    values = pool_windows(x.shape, pool, strides, padding).cells(flat)
     labels = cell_labels(label, oh, ow)
     steps += [
         {"step": "pool", "label": lab, "op": op, "values": r, "result": v}

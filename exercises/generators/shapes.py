@@ -18,10 +18,12 @@ from ..reference.grid import Pads
 AXES = ("rows", "columns")
 
 
+@cache
 def conv_pads(
     shape: tuple[int, ...], size: tuple[int, int], strides: tuple[int, int], padding: str | int
 ) -> Pads:
-    """(top, bottom, left, right) zeros Keras (or explicit padding p) adds around the input."""
+    """(top, bottom, left, right) zeros Keras (or explicit padding p) adds around the input
+    (cached: hand exercises have few geometries)."""
     t, b = pad_amounts(shape[0], size[0], strides[0], padding)
     l, r = pad_amounts(shape[1], size[1], strides[1], padding)
     return (t, b, l, r)
@@ -120,6 +122,15 @@ def input_length(
 def explicit_ok(p: int, size: tuple[int, int], strides: tuple[int, int], out_hi: int) -> bool:
     """Explicit padding p is sensible: p < k, and even a 3-wide input gives <= out_hi outputs."""
     return all(p < k and output_length(3, k, s, p) <= out_hi for k, s in zip(size, strides))
+
+
+@cache
+def fitting_paddings(
+    paddings: tuple, size: tuple[int, int], strides: tuple[int, int], out_hi: int
+) -> tuple:
+    """The ``paddings`` a random instance may use: names, and each explicit p that
+    :func:`explicit_ok` accepts (cached: a level has few kernel sizes and strides)."""
+    return tuple(p for p in paddings if isinstance(p, str) or explicit_ok(p, size, strides, out_hi))
 
 
 def pick(rng: np.random.Generator, options: tuple | list) -> Any:

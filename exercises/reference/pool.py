@@ -94,12 +94,14 @@ class Windows:
     """The pooling windows over a matrix of one shape, for pooling in plain Python.
 
     ``pickers`` has one function per window (row by row) that returns the window's real cells
-    (padding left out) from the matrix flattened row by row; ``out`` is the output shape and
-    ``area`` the full window size.  On the few cells of a hand exercise, picking cells from a list
-    is several times faster than numpy's padded strided views.
+    (padding left out) from the matrix flattened row by row; ``out`` is the output shape,
+    ``pads`` the padding (:func:`pool_pads`) and ``area`` the full window size.  On the few cells
+    of a hand exercise, picking cells from a list is several times faster than numpy's padded
+    strided views.
     """
 
     out: tuple[int, int]
+    pads: Pads
     area: int
     pickers: tuple[Callable[[list], tuple], ...]
 
@@ -124,7 +126,7 @@ def pool_windows(
     not fit.  Cached: hand exercises have few shapes."""
     h, w = shape
     (ph, pw), (sh, sw) = pool_size, strides
-    t, b, l, r = pool_pads(shape, pool_size, strides, padding)
+    pads = t, b, l, r = pool_pads(shape, pool_size, strides, padding)
     if ph > h + t + b or pw > w + l + r:
         return None
     oh, ow = (h + t + b - ph) // sh + 1, (w + l + r - pw) // sw + 1
@@ -134,7 +136,7 @@ def pool_windows(
         for j in range(ow):
             cols = range(max(j * sw - l, 0), min(j * sw - l + pw, w))
             pickers.append(_picker([row * w + col for row in rows for col in cols]))
-    return Windows((oh, ow), ph * pw, tuple(pickers))
+    return Windows((oh, ow), pads, ph * pw, tuple(pickers))
 
 
 def pool_cells(cells: list[tuple], mode: str, area: int) -> list:
