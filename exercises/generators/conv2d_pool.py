@@ -145,7 +145,7 @@ def solve(p: dict[str, Any]) -> Solved:
 
 
 def degenerate(p: dict[str, Any], solved: Solved) -> str | None:
-    reason = conv2d.degenerate(p, Solved(solved.parts[:2]))  # conv_shape, conv_output
+    reason = conv2d.degenerate(p, solved)  # reads parts[1], here too the convolution output
     if reason:
         return reason
     z = solved.parts[3].answer

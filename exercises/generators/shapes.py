@@ -134,7 +134,13 @@ def fitting_paddings(
 
 
 def pick(rng: np.random.Generator, options: tuple | list) -> Any:
-    """One of ``options`` (any values, tuples included), drawn with ``rng``."""
+    """One of ``options`` (any values, tuples included), drawn with ``rng``.
+
+    A single option is returned without calling ``rng``: numpy draws nothing for a range of one
+    value either, so the random stream is the same, and the call costs more than the rest.
+    """
+    if len(options) == 1:
+        return options[0]
     return options[int(rng.integers(len(options)))]
 
 
@@ -149,4 +155,4 @@ def draw_out(
     """An output length from the range ``out``, capped so that the input length
     :func:`input_length` draws for it stays within ``max_n`` (unless ``out[0]`` needs more)."""
     hi = min(out[1], max(out[0], output_length(max_n - (s - 1), k, s, padding)))
-    return int(rng.integers(out[0], hi + 1))
+    return out[0] if hi == out[0] else int(rng.integers(out[0], hi + 1))  # no draw: see pick

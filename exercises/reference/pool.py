@@ -146,7 +146,7 @@ def pool_cells(cells: list[tuple], mode: str, area: int) -> list:
     maxima are the cells' ints, averages an int sum divided by an int count.
     """
     if mode == "max":
-        return [max(c) for c in cells]
+        return list(map(max, cells))
     if mode == "average":
-        return [sum(c) / len(c) for c in cells]
-    return [sum(c) / area for c in cells]  # average_counting_padding
+        return [total / n for total, n in zip(map(sum, cells), map(len, cells))]
+    return [total / area for total in map(sum, cells)]  # average_counting_padding
