@@ -125,12 +125,14 @@ def pooled(
     strides: tuple[int, int],
     padding: str,
     modes: tuple[str, ...],
+    flat: list | None = None,
 ) -> list[list] | None:
     """``x`` pooled in each of ``modes``, as the JSON answers :func:`pool_answer` makes; ``None``
     when the pool does not fit.
 
     Integer matrices (every random instance) are pooled in plain Python (:func:`pool_cells`,
-    exact and faster on a few cells); others with numpy (:func:`pool2d_modes`).
+    exact and faster on a few cells); others with numpy (:func:`pool2d_modes`).  ``flat`` is
+    ``x.ravel().tolist()`` where the caller has it already (used for integer ``x`` only).
     """
     if x.dtype.kind not in "iu":
         ys = pool2d_modes(x, pool, strides, padding, modes)
@@ -138,7 +140,9 @@ def pooled(
     windows = pool_windows(x.shape, pool, strides, padding)
     if windows is None:
         return None
-    return pooled_cells(windows, windows.cells(x.ravel().tolist()), modes)
+    if flat is None:
+        flat = x.ravel().tolist()
+    return pooled_cells(windows, windows.cells(flat), modes)
 
 
 def pooled_cells(windows: Windows, cells: list[tuple], modes: tuple[str, ...]) -> list[list]:
@@ -179,7 +183,8 @@ def pool_solution(
     other = "average" if mode == "max" else "max"
     counting = mode == "average" and any(pads)
     modes = (mode, other, "average_counting_padding") if counting else (mode, other)
-    values = windows.cells([v for row in P.tolist(x) for v in row])  # as the steps show them
+    flat = P.tolist(x.ravel())  # x's values as the steps show them (x's own, for integers)
+    values = windows.cells(flat)
     if x.dtype.kind in "iu":  # the values are x's own ints
         y, y_other, *y_counting = pooled_cells(windows, values, modes)
     else:
@@ -202,7 +207,7 @@ def pool_solution(
 
     wrong: dict[str, list] = {}
     if strides == pool and max(pool) > 1:
-        y1 = pooled(x, pool, (1, 1), padding, (mode,))
+        y1 = pooled(x, pool, (1, 1), padding, (mode,), flat)
         if y1 is not None:
             wrong["pool_stride_one"] = y1[0]
     if mode == "max":
