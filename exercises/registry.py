@@ -135,7 +135,7 @@ def generate(
         seed = secrets.randbelow(2**32)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ParamError("seed", "a non-negative integer", seed)
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.Generator(np.random.PCG64(int(seed)))  # default_rng(seed), minus its dispatch
     last_error: ParamError | None = None
     for _ in range(MAX_DRAWS):
         p = k.sample(rng, difficulty, given)
