@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -128,7 +128,7 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@cache
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
 def cell_labels(label: str, oh: int, ow: int, filters: int = 0) -> tuple:
     """Per output cell, row by row: ``y[i,j]``, or with ``filters`` the tuple of ``y[i,j,f]``."""
     if not filters:

@@ -5,7 +5,7 @@ Not a kind itself (the registry loads only the modules it lists).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from ..reference.grid import Pads
 AXES = ("rows", "columns")
 
 
-@cache
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
 def conv_pads(
     shape: tuple[int, ...], size: tuple[int, int], strides: tuple[int, int], padding: str | int
 ) -> Pads:
@@ -73,7 +73,7 @@ def size_steps(
     return [{"step": "formula", "text": text} for text in texts]
 
 
-@cache
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
 def _size_texts(
     shape: tuple[int, int],
     size: tuple[int, int],
@@ -124,7 +124,7 @@ def explicit_ok(p: int, size: tuple[int, int], strides: tuple[int, int], out_hi:
     return all(p < k and output_length(3, k, s, p) <= out_hi for k, s in zip(size, strides))
 
 
-@cache
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
 def fitting_paddings(
     paddings: tuple, size: tuple[int, int], strides: tuple[int, int], out_hi: int
 ) -> tuple:

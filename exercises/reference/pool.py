@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 
 import numpy as np
@@ -118,7 +118,7 @@ def _picker(indices: list[int]) -> Callable[[list], tuple]:
     return itemgetter(*indices)
 
 
-@cache
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
 def pool_windows(
     shape: tuple[int, int], pool_size: tuple[int, int], strides: tuple[int, int], padding: str
 ) -> Windows | None:
