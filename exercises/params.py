@@ -76,6 +76,13 @@ def array(
         4: "a kh x kw x C_in x filters nested list",
     }[ndim]
     expected = shape_words + (" of integers" if integers else "")
+    arr = _int_array(value, ndim)
+    if arr is not None:
+        if any(s > max_side for s in arr.shape):
+            raise ParamError(
+                name, f"{expected} with at most {max_side} entries per axis", arr.shape
+            )
+        return arr
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
@@ -89,6 +96,22 @@ def array(
     if _plain_ints(value, ndim) or _is_integral(value):
         return arr.astype(np.int64)
     return arr
+
+
+def _int_array(value: Any, ndim: int) -> np.ndarray | None:
+    """Fast path of :func:`array` for the common case, a non-empty nest of integers (sampled
+    parameters, most user input): the int64 array, or ``None`` to take the general path.
+
+    Whatever numpy stores as int64 holds integer values only (ints, bools, numpy integers); the
+    general path would turn the same values into the same numbers (see :func:`tolist`).
+    """
+    if not isinstance(value, list):
+        return None
+    try:
+        arr = np.array(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return arr if arr.dtype == np.int64 and arr.ndim == ndim and arr.size else None
 
 
 def _plain_ints(value: Any, ndim: int) -> bool:

@@ -9,6 +9,10 @@ A kind is a small module in :mod:`exercises.generators` that defines a :class:`K
 - ``solve(params)`` returns a :class:`Solved` (parts, worked steps, misconceptions);
 - ``degenerate(params, solved)`` optionally names why a random instance is unfit to hand out.
 
+A kind whose ``sample`` already returns parameters exactly as ``validate`` would return them sets
+``sample_is_valid``; its draws then skip ``validate`` unless some parameters were given
+(tests/test_sample_valid.py checks the promise).
+
 Random mode draws, merges the given parameters over the draw, and redraws until the instance is
 non-degenerate and every misconception's answer differs from the key.  Fixed mode (every
 parameter without a Keras default given; the defaults fill the rest) uses the parameters as
@@ -72,6 +76,8 @@ class Kind:
     follow_through: dict[str, Callable[[dict[str, Any], dict[str, Any]], Any]] = field(
         default_factory=dict
     )
+    #: ``sample`` without given parameters returns what ``validate`` would make of its draw.
+    sample_is_valid: bool = False
 
 
 _KINDS: dict[str, Kind] = {}
@@ -135,16 +141,17 @@ def generate(
         seed = secrets.randbelow(2**32)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ParamError("seed", "a non-negative integer", seed)
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.Generator(np.random.PCG64(int(seed)))  # default_rng(seed), minus its dispatch
     last_error: ParamError | None = None
     for _ in range(MAX_DRAWS):
-        drawn = k.sample(rng, difficulty, given)
-        drawn.update(given)
-        try:
-            p = k.validate(drawn)
-        except ParamError as exc:  # the given params rule out this draw; draw again
-            last_error = exc
-            continue
+        p = k.sample(rng, difficulty, given)
+        if given or not k.sample_is_valid:
+            p.update(given)
+            try:
+                p = k.validate(p)
+            except ParamError as exc:  # the given params rule out this draw; draw again
+                last_error = exc
+                continue
         ex = _finish(k, int(seed), difficulty, p, strict=True)
         if ex is not None:
             return ex

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from .shapes import (
     check_fits,
     conv_pads,
     draw_out,
-    explicit_ok,
+    fitting_paddings,
     input_length,
     pair_value,
     pick,
@@ -73,12 +74,7 @@ def sample_geometry(
     if "padding" in given:
         padding = P.padding("padding", given["padding"])
     else:
-        fits = [
-            p
-            for p in level.paddings
-            if isinstance(p, str) or explicit_ok(p, size, strides, level.out_w[1])
-        ]
-        padding = pick(rng, fits)
+        padding = pick(rng, fitting_paddings(level.paddings, size, strides, level.out_w[1]))
     if "input" in given:
         shape = P.array("input", given["input"], len(np.shape(given["input"]))).shape[:2]
     else:
@@ -103,17 +99,18 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     lo, hi = level.values
     return {
         "input": rng.integers(lo, hi + 1, size=shape).tolist(),
-        "kernel": sample_kernel(rng, size, lo, hi).tolist(),
+        "kernel": sample_kernel(rng, size, lo, hi),
         "strides": pair_value(strides),
         "padding": padding,
     }
 
 
-def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: int) -> np.ndarray:
-    """Random integer kernel (kh x kw [x C x F]) that changes when flipped (rotated 180 degrees)."""
+def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: int) -> list:
+    """Random integer kernel (kh x kw [x C x F], nested lists) that changes when flipped (rotated
+    180 degrees)."""
     while True:
-        k = rng.integers(lo, hi + 1, size=size)
-        if (k != k[::-1, ::-1]).any():
+        k = rng.integers(lo, hi + 1, size=size).tolist()
+        if k != [row[::-1] for row in k[::-1]]:
             return k
 
 
@@ -131,6 +128,16 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
+def cell_labels(label: str, oh: int, ow: int, filters: int = 0) -> tuple:
+    """Per output cell, row by row: ``y[i,j]``, or with ``filters`` the tuple of ``y[i,j,f]``."""
+    if not filters:
+        return tuple(f"{label}[{i},{j}]" for i in range(oh) for j in range(ow))
+    return tuple(
+        tuple(f"{label}[{i},{j},{f}]" for f in range(filters)) for i in range(oh) for j in range(ow)
+    )
+
+
 def window_steps(
     flat: np.ndarray, kernel: np.ndarray, y: np.ndarray, bias: list | None, label: str
 ) -> list[dict[str, Any]]:
@@ -142,22 +149,24 @@ def window_steps(
     rows = P.tolist(flat)
     weights = [P.tolist(k) for k in flat_kernels(kernel)]
     sums = P.tolist(y.reshape(oh * ow, f))
-    labels = [f"{label}[{i},{j}" for i in range(oh) for j in range(ow)]
     if f == 1 and bias is None:
         w0 = weights[0]
         return [
-            {"step": "window", "label": lab + "]", "values": v, "weights": w0, "sum": s[0]}
-            for lab, v, s in zip(labels, rows, sums)
+            {"step": "window", "label": lab, "values": v, "weights": w0, "sum": s[0]}
+            for lab, v, s in zip(cell_labels(label, oh, ow), rows, sums)
         ]
-    steps = []
-    for lab, v, s in zip(labels, rows, sums):
-        for fi in range(f):
-            step = {"step": "window", "label": f"{lab},{fi}]", "values": v, "weights": weights[fi]}
-            if bias is not None:
-                step["bias"] = bias[fi]
-            step["sum"] = s[fi]
-            steps.append(step)
-    return steps
+    cells = zip(cell_labels(label, oh, ow, f), rows, sums)
+    if bias is None:
+        return [
+            {"step": "window", "label": lab, "values": v, "weights": w, "sum": sf}
+            for labs, v, s in cells
+            for lab, w, sf in zip(labs, weights, s)
+        ]
+    return [
+        {"step": "window", "label": lab, "values": v, "weights": w, "bias": b, "sum": sf}
+        for labs, v, s in cells
+        for lab, w, b, sf in zip(labs, weights, bias, s)
+    ]
 
 
 def conv_solution(
@@ -198,7 +207,7 @@ def conv_solution(
     results = correlate_variants(x, np.concatenate(kernels, axis=3), variants)
     flat, ys = results.pop("key")
     if bias is not None:  # one bias per filter, on every kernel variant's output
-        b = np.tile(np.asarray(bias), len(kernels))
+        b = np.array(bias * len(kernels))  # bias of every filter of every kernel variant
         ys = ys + b
         results = {m: r and (r[0], r[1] + b) for m, r in results.items()}
     y = ys[..., :f]
@@ -262,4 +271,5 @@ KIND = Kind(
     solve=solve,
     degenerate=degenerate,
     defaults={"strides": 1, "padding": "valid"},
+    sample_is_valid=True,
 )

@@ -16,7 +16,7 @@ from ..errors import ParamError
 from ..model import Part
 from ..registry import Kind, Solved
 from .conv2d import as_pair, conv_solution, sample_kernel
-from .shapes import check_fits, draw_out, explicit_ok, input_length, pair_value, pick
+from .shapes import check_fits, draw_out, fitting_paddings, input_length, pair_value, pick
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,14 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     if "padding" in given:
         padding = P.padding("padding", given["padding"])
     else:
-        fits = [
-            p
-            for p in level.paddings
-            if isinstance(p, str) or explicit_ok(p, (kh, kw), strides, level.out[1])
-        ]
-        padding = pick(rng, fits)
+        padding = pick(rng, fitting_paddings(level.paddings, (kh, kw), strides, level.out[1]))
     oh = draw_out(rng, level.out, kh, max(strides), padding, max_n=5)
     h = input_length(rng, oh, kh, strides[0], padding, least=2)
     w = h if strides[0] == strides[1] else input_length(rng, oh, kw, strides[1], padding, least=2)
     lo, hi = level.values
     return {
         "input": rng.integers(lo, hi + 1, size=(h, w, c)).tolist(),
-        "kernel": sample_kernel(rng, (kh, kw, c, f), lo, hi).tolist(),
+        "kernel": sample_kernel(rng, (kh, kw, c, f), lo, hi),
         "bias": BIAS_VALUES[rng.integers(len(BIAS_VALUES), size=f)].tolist()
         if level.bias
         else None,
@@ -151,4 +146,5 @@ KIND = Kind(
     solve=solve,
     degenerate=degenerate,
     defaults={"bias": None, "strides": 1, "padding": "valid"},
+    sample_is_valid=True,
 )

@@ -78,7 +78,7 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     lo, hi = level.conv.values
     p = {
         "input": rng.integers(lo, hi + 1, size=shape).tolist(),
-        "kernel": conv2d.sample_kernel(rng, size, lo, hi).tolist(),
+        "kernel": conv2d.sample_kernel(rng, size, lo, hi),
         "strides": pair_value(strides),
         "padding": padding,
     }
@@ -111,16 +111,16 @@ def solve(p: dict[str, Any]) -> Solved:
 
     y, conv_steps, wrong_y = conv_solution(x, k, strides, padding, output="convolution output")
     c = y[..., 0]
-    z, pool_steps, wrong_z = pooling.pool_solution(
+    pool_out, pool_steps, wrong_z = pooling.pool_solution(
         c, pool, pstrides, ppadding, mode, label="z", output="pooling output"
     )
     conv_out = P.tolist(c)
-    pool_out = pooling.pool_answer(z, mode)
+    pool_shape = pooling.shape(pool_out)
     tol = 0.0 if pooling.is_integral(pool_out) else pooling.TOLERANCE
     parts = [
         Part("conv_shape", "Convolution output shape (rows, columns)", "shape", list(c.shape)),
         Part("conv_output", "Convolution output y", "matrix", conv_out),
-        Part("pool_shape", "Pooling output shape (rows, columns)", "shape", list(z.shape)),
+        Part("pool_shape", "Pooling output shape (rows, columns)", "shape", pool_shape),
         Part("pool_output", "Pooling output z", "matrix", pool_out, tolerance=tol),
     ]
     steps = [
@@ -134,18 +134,18 @@ def solve(p: dict[str, Any]) -> Solved:
     for m, v in wrong_y.items():
         v = v[..., 0]
         answers = {"conv_shape": list(v.shape), "conv_output": P.tolist(v)}
-        zv = pool2d(v, pool, pstrides, ppadding, mode)
+        zv = pooling.pooled(v, pool, pstrides, ppadding, (mode,))
         if zv is not None:
-            answers["pool_shape"] = list(zv.shape)
-            answers["pool_output"] = pooling.pool_answer(zv, mode)
+            answers["pool_shape"] = pooling.shape(zv[0])
+            answers["pool_output"] = zv[0]
         wrong[m] = answers
-    for m, (v, vmode) in wrong_z.items():
-        wrong[m] = {"pool_shape": list(v.shape), "pool_output": pooling.pool_answer(v, vmode)}
+    for m, zv in wrong_z.items():
+        wrong[m] = {"pool_shape": pooling.shape(zv), "pool_output": zv}
     return Solved(parts, steps, wrong)
 
 
 def degenerate(p: dict[str, Any], solved: Solved) -> str | None:
-    reason = conv2d.degenerate(p, Solved(solved.parts[:2]))  # conv_shape, conv_output
+    reason = conv2d.degenerate(p, solved)  # reads parts[1], here too the convolution output
     if reason:
         return reason
     z = solved.parts[3].answer
@@ -208,4 +208,5 @@ KIND = Kind(
         "pool_padding": "valid",
     },
     follow_through={"pool_shape": own_pool_shape, "pool_output": own_pool_output},
+    sample_is_valid=True,
 )

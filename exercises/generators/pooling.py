@@ -13,9 +13,9 @@ import numpy as np
 
 from .. import params as P
 from ..model import Part
-from ..reference.pool import MODES, pool2d, pool2d_modes, pool_pads, window_values
+from ..reference.pool import MODES, Windows, pool2d_modes, pool_cells, pool_windows
 from ..registry import Kind, Solved
-from .conv2d import as_pair
+from .conv2d import as_pair, cell_labels
 from .shapes import (
     check_fits,
     draw_out,
@@ -114,9 +114,52 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
 
 def pool_answer(y: np.ndarray, mode: str) -> list:
     """Plain JSON values: averages as floats, maxima as the input's numbers."""
-    if mode == "average":
+    if mode != "max":
         return y.round(10).tolist()  # a mean is always a float array
     return P.tolist(y)
+
+
+def pooled(
+    x: np.ndarray,
+    pool: tuple[int, int],
+    strides: tuple[int, int],
+    padding: str,
+    modes: tuple[str, ...],
+    flat: list | None = None,
+) -> list[list] | None:
+    """``x`` pooled in each of ``modes``, as the JSON answers :func:`pool_answer` makes; ``None``
+    when the pool does not fit.
+
+    Integer matrices (every random instance) are pooled in plain Python (:func:`pool_cells`,
+    exact and faster on a few cells); others with numpy (:func:`pool2d_modes`).  ``flat`` is
+    ``x.ravel().tolist()`` where the caller has it already (used for integer ``x`` only).
+    """
+    if x.dtype.kind not in "iu":
+        ys = pool2d_modes(x, pool, strides, padding, modes)
+        return None if ys is None else [pool_answer(y, m) for y, m in zip(ys, modes)]
+    windows = pool_windows(x.shape, pool, strides, padding)
+    if windows is None:
+        return None
+    if flat is None:
+        flat = x.ravel().tolist()
+    return pooled_cells(windows, windows.cells(flat), modes)
+
+
+def pooled_cells(windows: Windows, cells: list[tuple], modes: tuple[str, ...]) -> list[list]:
+    """:func:`pooled` of an integer matrix, from the real cells of its ``windows``."""
+    ow = windows.out[1]
+    out = []
+    for m in modes:
+        flat = pool_cells(cells, m, windows.area)
+        if m != "max":  # pool_answer's round(10) as numpy does it: scale, rint, unscale
+            flat = [round(v * 1e10) / 1e10 for v in flat]
+        out.append([flat[i : i + ow] for i in range(0, len(flat), ow)])
+    return out
+
+
+def shape(matrix: list[list]) -> list[int]:
+    """[rows, columns] of a matrix given as nested lists."""
+    return [len(matrix), len(matrix[0])]
 
 
 def is_integral(values: list) -> bool:
@@ -132,15 +175,20 @@ def pool_solution(
     *,
     label: str = "y",
     output: str = "output",
-) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, tuple[np.ndarray, str]]]:
-    """Keras pooling of the matrix ``x``: ``y``, the worked steps, and misconception -> (wrong
-    output, the mode it is an answer in)."""
-    pads = pool_pads(x.shape, pool, strides, padding)
+) -> tuple[list, list[dict[str, Any]], dict[str, list]]:
+    """Keras pooling of the matrix ``x``: the answer ``y`` (JSON values, as :func:`pool_answer`
+    makes them), the worked steps, and misconception -> wrong answer."""
+    windows = pool_windows(x.shape, pool, strides, padding)
+    pads, (oh, ow) = windows.pads, windows.out
     other = "average" if mode == "max" else "max"
     counting = mode == "average" and any(pads)
     modes = (mode, other, "average_counting_padding") if counting else (mode, other)
-    y, y_other, *y_counting = pool2d_modes(x, pool, strides, padding, modes)
-    oh, ow = y.shape
+    flat = P.tolist(x.ravel())  # x's values as the steps show them (x's own, for integers)
+    values = windows.cells(flat)
+    if x.dtype.kind in "iu":  # the values are x's own ints
+        y, y_other, *y_counting = pooled_cells(windows, values, modes)
+    else:
+        y, y_other, *y_counting = pooled(x, pool, strides, padding, modes)
     steps = size_steps(x.shape, pool, strides, padding, (oh, ow), pads, output=output)
     if any(pads):
         steps.append(
@@ -151,25 +199,23 @@ def pool_solution(
             }
         )
     op = "max" if mode == "max" else "mean"
-    results = pool_answer(y, mode)
-    values = window_values(P.tolist(x), pool, strides, pads)
-    labels = [f"{label}[{i},{j}]" for i in range(oh) for j in range(ow)]
+    labels = cell_labels(label, oh, ow)
     steps += [
         {"step": "pool", "label": lab, "op": op, "values": r, "result": v}
-        for lab, r, v in zip(labels, values, [v for row in results for v in row])
+        for lab, r, v in zip(labels, map(list, values), [v for row in y for v in row])
     ]
 
-    wrong: dict[str, tuple[np.ndarray, str]] = {}
+    wrong: dict[str, list] = {}
     if strides == pool and max(pool) > 1:
-        y1 = pool2d(x, pool, (1, 1), padding, mode)
+        y1 = pooled(x, pool, (1, 1), padding, (mode,), flat)
         if y1 is not None:
-            wrong["pool_stride_one"] = (y1, mode)
+            wrong["pool_stride_one"] = y1[0]
     if mode == "max":
-        wrong["avg_instead_of_max"] = (y_other, "average")
+        wrong["avg_instead_of_max"] = y_other
     else:
-        wrong["max_instead_of_avg"] = (y_other, "max")
+        wrong["max_instead_of_avg"] = y_other
     if counting:
-        wrong["avg_counts_padding"] = (y_counting[0], "average")
+        wrong["avg_counts_padding"] = y_counting[0]
     return y, steps, wrong
 
 
@@ -178,17 +224,13 @@ def solve(p: dict[str, Any]) -> Solved:
     mode, padding = p["mode"], p["padding"]
     pool = as_pair(p["pool_size"])
     strides = pool if p["strides"] is None else as_pair(p["strides"])
-    y, steps, wrong_y = pool_solution(x, pool, strides, padding, mode)
-    output = pool_answer(y, mode)
+    output, steps, wrong_y = pool_solution(x, pool, strides, padding, mode)
     tol = 0.0 if is_integral(output) else TOLERANCE
     parts = [
-        Part("shape", "Output shape (rows, columns)", "shape", list(y.shape)),
+        Part("shape", "Output shape (rows, columns)", "shape", shape(output)),
         Part("output", "Output matrix", "matrix", output, tolerance=tol),
     ]
-    wrong = {
-        m: {"shape": list(v.shape), "output": pool_answer(v, vmode)}
-        for m, (v, vmode) in wrong_y.items()
-    }
+    wrong = {m: {"shape": shape(v), "output": v} for m, v in wrong_y.items()}
     return Solved(parts, steps, wrong)
 
 
@@ -214,4 +256,5 @@ KIND = Kind(
     solve=solve,
     degenerate=degenerate,
     defaults={"mode": "max", "pool_size": 2, "strides": None, "padding": "valid"},
+    sample_is_valid=True,
 )

@@ -5,6 +5,7 @@ Not a kind itself (the registry loads only the modules it lists).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,12 @@ from ..reference.grid import Pads
 AXES = ("rows", "columns")
 
 
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
 def conv_pads(
     shape: tuple[int, ...], size: tuple[int, int], strides: tuple[int, int], padding: str | int
 ) -> Pads:
-    """(top, bottom, left, right) zeros Keras (or explicit padding p) adds around the input."""
+    """(top, bottom, left, right) zeros Keras (or explicit padding p) adds around the input
+    (cached: hand exercises have few geometries)."""
     t, b = pad_amounts(shape[0], size[0], strides[0], padding)
     l, r = pad_amounts(shape[1], size[1], strides[1], padding)
     return (t, b, l, r)
@@ -66,6 +69,21 @@ def size_steps(
     output: str = "output",
 ) -> list[dict[str, Any]]:
     """Formula steps for the output size along rows and columns (one step if they agree)."""
+    texts = _size_texts((shape[0], shape[1]), size, strides, padding, out, pads, output)
+    return [{"step": "formula", "text": text} for text in texts]
+
+
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
+def _size_texts(
+    shape: tuple[int, int],
+    size: tuple[int, int],
+    strides: tuple[int, int],
+    padding: str | int,
+    out: tuple[int, int],
+    pads: Pads,
+    output: str,
+) -> tuple[str, ...]:
+    """The texts of :func:`size_steps` (cached: hand exercises have few geometries)."""
     texts = []
     for axis in (0, 1):
         n, k, s = shape[axis], size[axis], strides[axis]
@@ -84,10 +102,8 @@ def size_steps(
                 f"= {out[axis]}"
             )
     if texts[0] == texts[1]:
-        return [{"step": "formula", "text": f"{output} rows and columns: {texts[0]}"}]
-    return [
-        {"step": "formula", "text": f"{output} {axis}: {text}"} for axis, text in zip(AXES, texts)
-    ]
+        return (f"{output} rows and columns: {texts[0]}",)
+    return tuple(f"{output} {axis}: {text}" for axis, text in zip(AXES, texts))
 
 
 def input_length(
@@ -108,8 +124,23 @@ def explicit_ok(p: int, size: tuple[int, int], strides: tuple[int, int], out_hi:
     return all(p < k and output_length(3, k, s, p) <= out_hi for k, s in zip(size, strides))
 
 
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
+def fitting_paddings(
+    paddings: tuple, size: tuple[int, int], strides: tuple[int, int], out_hi: int
+) -> tuple:
+    """The ``paddings`` a random instance may use: names, and each explicit p that
+    :func:`explicit_ok` accepts (cached: a level has few kernel sizes and strides)."""
+    return tuple(p for p in paddings if isinstance(p, str) or explicit_ok(p, size, strides, out_hi))
+
+
 def pick(rng: np.random.Generator, options: tuple | list) -> Any:
-    """One of ``options`` (any values, tuples included), drawn with ``rng``."""
+    """One of ``options`` (any values, tuples included), drawn with ``rng``.
+
+    A single option is returned without calling ``rng``: numpy draws nothing for a range of one
+    value either, so the random stream is the same, and the call costs more than the rest.
+    """
+    if len(options) == 1:
+        return options[0]
     return options[int(rng.integers(len(options)))]
 
 
@@ -124,4 +155,4 @@ def draw_out(
     """An output length from the range ``out``, capped so that the input length
     :func:`input_length` draws for it stays within ``max_n`` (unless ``out[0]`` needs more)."""
     hi = min(out[1], max(out[0], output_length(max_n - (s - 1), k, s, padding)))
-    return int(rng.integers(out[0], hi + 1))
+    return out[0] if hi == out[0] else int(rng.integers(out[0], hi + 1))  # no draw: see pick

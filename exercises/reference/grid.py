@@ -75,7 +75,7 @@ def correlate_variants(
     """
     h, w = x.shape[:2]
     kh, kw, c, f = kernel.shape
-    top, bottom, left, right = (max(v[0][i] for v in variants.values()) for i in range(4))
+    top, bottom, left, right = map(max, zip(*(pads for pads, _ in variants.values())))
     xp = pad2d(x, (top, bottom, left, right))
     out: dict[str, tuple[np.ndarray | None, np.ndarray] | None] = dict.fromkeys(variants)
     first = next(iter(variants))

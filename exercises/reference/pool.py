@@ -7,7 +7,10 @@ win a max and are not counted in an average.
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from operator import itemgetter
 
 import numpy as np
 
@@ -86,16 +89,64 @@ def pool2d_modes(
     return out
 
 
-def window_values(
-    rows: list[list], pool_size: tuple[int, int], strides: tuple[int, int], pads: Pads
-) -> list[list]:
-    """The real cells of every pooling window (row by row), from the input as nested lists."""
-    (ph, pw), (sh, sw), (t, b, l, r) = pool_size, strides, pads
-    h, w = len(rows), len(rows[0])
+@dataclass(frozen=True)
+class Windows:
+    """The pooling windows over a matrix of one shape, for pooling in plain Python.
+
+    ``pickers`` has one function per window (row by row) that returns the window's real cells
+    (padding left out) from the matrix flattened row by row; ``out`` is the output shape,
+    ``pads`` the padding (:func:`pool_pads`) and ``area`` the full window size.  On the few cells
+    of a hand exercise, picking cells from a list is several times faster than numpy's padded
+    strided views.
+    """
+
+    out: tuple[int, int]
+    pads: Pads
+    area: int
+    pickers: tuple[Callable[[list], tuple], ...]
+
+    def cells(self, flat: list) -> list[tuple]:
+        """The real cells of every window of the row-major matrix ``flat``."""
+        return [pick(flat) for pick in self.pickers]
+
+
+def _picker(indices: list[int]) -> Callable[[list], tuple]:
+    """A function returning the entries at ``indices`` of a list, always as a tuple."""
+    if len(indices) == 1:
+        i = indices[0]
+        return lambda flat: (flat[i],)
+    return itemgetter(*indices)
+
+
+@lru_cache(maxsize=1024)  # user parameters can make many shapes
+def pool_windows(
+    shape: tuple[int, int], pool_size: tuple[int, int], strides: tuple[int, int], padding: str
+) -> Windows | None:
+    """The :class:`Windows` of Keras pooling over a ``shape`` matrix; ``None`` when the pool does
+    not fit.  Cached: hand exercises have few shapes."""
+    h, w = shape
+    (ph, pw), (sh, sw) = pool_size, strides
+    pads = t, b, l, r = pool_pads(shape, pool_size, strides, padding)
+    if ph > h + t + b or pw > w + l + r:
+        return None
     oh, ow = (h + t + b - ph) // sh + 1, (w + l + r - pw) // sw + 1
-    spans = [(max(j * sw - l, 0), min(j * sw - l + pw, w)) for j in range(ow)]
-    out = []
+    pickers = []
     for i in range(oh):
-        band = rows[max(i * sh - t, 0) : min(i * sh - t + ph, h)]
-        out += [[v for row in band for v in row[c0:c1]] for c0, c1 in spans]
-    return out
+        rows = range(max(i * sh - t, 0), min(i * sh - t + ph, h))
+        for j in range(ow):
+            cols = range(max(j * sw - l, 0), min(j * sw - l + pw, w))
+            pickers.append(_picker([row * w + col for row in rows for col in cols]))
+    return Windows((oh, ow), pads, ph * pw, tuple(pickers))
+
+
+def pool_cells(cells: list[tuple], mode: str, area: int) -> list:
+    """Every window's pooled value (row by row) from its real cells (:meth:`Windows.cells`).
+
+    Modes as in :func:`pool2d_modes`.  For integers this equals :func:`pool2d_modes` exactly:
+    maxima are the cells' ints, averages an int sum divided by an int count.
+    """
+    if mode == "max":
+        return list(map(max, cells))
+    if mode == "average":
+        return [total / n for total, n in zip(map(sum, cells), map(len, cells))]
+    return [total / area for total in map(sum, cells)]  # average_counting_padding
