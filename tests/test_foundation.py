@@ -97,3 +97,15 @@ def test_python_api_errors_name_the_parameter():
         exercises.generate("conv1d", difficulty=0)
     with pytest.raises(exercises.ParamError, match="seed"):
         exercises.generate("conv1d", seed=-1)
+
+
+@pytest.mark.parametrize("kind", list(exercises.kinds()))
+@pytest.mark.parametrize("bad", [5, "abc", None, [[1, 2], [3]], [], {"a": 1}])
+def test_bad_given_array_in_random_mode_is_a_param_error(kind, bad):
+    """A malformed array given alongside a seed names the parameter; never a crash."""
+    names = [
+        n for n in ("input", "kernel", "corpus", "layers") if n in exercises.get_kind(kind).params
+    ]
+    for name in names:
+        with pytest.raises(exercises.ParamError, match=name):
+            exercises.generate(kind, seed=1, params={name: bad})
