@@ -19,6 +19,7 @@ from ..reference.grid import NO_PADS, correlate_variants, flat_kernels, pad2d
 from ..registry import Kind, Solved
 from .shapes import (
     check_fits,
+    constant_grid,
     conv_pads,
     draw_out,
     fitting_paddings,
@@ -255,8 +256,7 @@ def degenerate(p: dict[str, Any], solved: Solved) -> str | None:
         return "all-zero output"
     if not any(any(row) for row in p["kernel"]):
         return "zero kernel"
-    first = p["input"][0][0]
-    if all(v == first for row in p["input"] for v in row):
+    if constant_grid(p["input"]):
         return "constant input"
     return None
 

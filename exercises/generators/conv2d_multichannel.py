@@ -16,7 +16,15 @@ from ..errors import ParamError
 from ..model import Part
 from ..registry import Kind, Solved
 from .conv2d import as_pair, conv_solution, sample_kernel
-from .shapes import check_fits, draw_out, fitting_paddings, input_length, pair_value, pick
+from .shapes import (
+    check_fits,
+    constant_grid,
+    draw_out,
+    fitting_paddings,
+    input_length,
+    pair_value,
+    pick,
+)
 
 
 @dataclass(frozen=True)
@@ -130,8 +138,7 @@ def degenerate(p: dict[str, Any], solved: Solved) -> str | None:
     weights = [w for a in p["kernel"] for b in a for w in b]
     if not all(any(w[f] for w in weights) for f in range(len(weights[0]))):
         return "a zero filter"
-    first = p["input"][0][0]
-    if all(cell == first for row in p["input"] for cell in row):
+    if constant_grid(p["input"]):
         return "constant input"
     return None
 

@@ -18,6 +18,7 @@ from ..registry import Kind, Solved
 from .conv2d import as_pair, cell_labels
 from .shapes import (
     check_fits,
+    constant_grid,
     draw_out,
     input_length,
     pair_value,
@@ -240,8 +241,7 @@ def degenerate(p: dict[str, Any], solved: Solved) -> str | None:
         return "fewer than two output rows or columns"
     if not any(any(row) for row in y):
         return "all-zero output"
-    first = p["input"][0][0]
-    if all(v == first for row in p["input"] for v in row):
+    if constant_grid(p["input"]):
         return "constant input"
     return None
 

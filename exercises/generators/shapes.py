@@ -156,3 +156,9 @@ def draw_out(
     :func:`input_length` draws for it stays within ``max_n`` (unless ``out[0]`` needs more)."""
     hi = min(out[1], max(out[0], output_length(max_n - (s - 1), k, s, padding)))
     return out[0] if hi == out[0] else int(rng.integers(out[0], hi + 1))  # no draw: see pick
+
+
+def constant_grid(m: list[list[Any]]) -> bool:
+    """Whether every cell of a matrix (or every pixel of an H x W x C input) is the same."""
+    first = m[0][0]
+    return all(v == first for row in m for v in row)
