@@ -534,3 +534,24 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def cp(tag: str) -> str:
+    """A tag in the IMS Content Packaging namespace."""
+    return f"{{{CP_NS}}}{tag}"
+
+
+def cp_manifest(
+    identifier: str, schema: str, schemaversion: str
+) -> tuple[etree._Element, etree._Element]:
+    """An ``imsmanifest.xml`` skeleton (IMS CP 1.1): the root and its empty ``resources``."""
+    root = etree.Element(cp("manifest"), nsmap={None: CP_NS, "xsi": XSI}, identifier=identifier)
+    md = etree.SubElement(root, cp("metadata"))
+    etree.SubElement(md, cp("schema")).text = schema
+    etree.SubElement(md, cp("schemaversion")).text = schemaversion
+    etree.SubElement(root, cp("organizations"))
+    return root, etree.SubElement(root, cp("resources"))

@@ -32,8 +32,7 @@ CAPABILITIES = Capabilities(
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
-CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSI = base.XSI
 
 
 def _q(tag: str) -> str:
@@ -258,17 +257,10 @@ def meta(quiz: Quiz, aid: str, total: float) -> etree._Element:
 
 def manifest(quiz: Quiz, aid: str) -> etree._Element:
     """``imsmanifest.xml`` (IMS Content Packaging 1.1) pointing Canvas at the assessment."""
-    c = lambda tag: f"{{{CP_NS}}}{tag}"  # noqa: E731
-    root = etree.Element(
-        c("manifest"),
-        nsmap={None: CP_NS, "xsi": XSI},
-        identifier=base.ident(quiz.set_id, "canvas-manifest", prefix="m"),
+    c = base.cp
+    root, res = base.cp_manifest(
+        base.ident(quiz.set_id, "canvas-manifest", prefix="m"), "IMS Content", "1.1.3"
     )
-    md = etree.SubElement(root, c("metadata"))
-    etree.SubElement(md, c("schema")).text = "IMS Content"
-    etree.SubElement(md, c("schemaversion")).text = "1.1.3"
-    etree.SubElement(root, c("organizations"))
-    res = etree.SubElement(root, c("resources"))
     meta_id = base.ident(quiz.set_id, "canvas-meta", prefix="r")
     r = etree.SubElement(res, c("resource"), identifier=aid, type="imsqti_xmlv1p2")
     etree.SubElement(r, c("file"), href=f"{aid}/{aid}.xml")

@@ -28,8 +28,7 @@ CAPABILITIES = Capabilities(
 )
 
 NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
-CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSI = base.XSI
 SCHEMA = f"{NS} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
 
 # fmt: off
@@ -228,17 +227,10 @@ def test_document(quiz: Quiz, sections: list[tuple[str, str, list[Item]]]) -> et
 
 def manifest(quiz: Quiz, test_id: str, item_ids: list[str]) -> etree._Element:
     """``imsmanifest.xml`` (IMS Content Packaging 1.1) listing the test and every item."""
-    c = lambda tag: f"{{{CP_NS}}}{tag}"  # noqa: E731
-    root = etree.Element(
-        c("manifest"),
-        nsmap={None: CP_NS, "xsi": XSI},
-        identifier=base.ident(quiz.set_id, "qti21-manifest", prefix="m"),
+    c = base.cp
+    root, res = base.cp_manifest(
+        base.ident(quiz.set_id, "qti21-manifest", prefix="m"), "QTIv2.1 Package", "1.0.0"
     )
-    md = etree.SubElement(root, c("metadata"))
-    etree.SubElement(md, c("schema")).text = "QTIv2.1 Package"
-    etree.SubElement(md, c("schemaversion")).text = "1.0.0"
-    etree.SubElement(root, c("organizations"))
-    res = etree.SubElement(root, c("resources"))
     r = etree.SubElement(
         res, c("resource"), identifier=test_id, type="imsqti_test_xmlv2p1", href="test.xml"
     )
