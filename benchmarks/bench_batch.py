@@ -29,7 +29,7 @@ EXAMPLE = {
 
 
 def run(folder: Path, out: Path, args: argparse.Namespace, workers: int) -> dict:
-    argv = [sys.executable, "-m", "grader", "batch", str(folder), "-a", args.assignment,
+    argv = [sys.executable, "-m", "convgrade", "batch", str(folder), "-a", args.assignment,
             "--workers", str(workers), "--out", str(out), "--backend", args.backend]  # fmt: skip
     if args.epochs:
         argv += ["--epochs", str(args.epochs)]

@@ -21,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import exercises  # noqa: E402
-from exercises.problemset import build  # noqa: E402
+from convgrade.exercises.problemset import build  # noqa: E402
+
+from convgrade import exercises  # noqa: E402
 
 
 def write_inputs(d: Path, students: int, questions: int) -> tuple[Path, Path]:

@@ -22,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import exercises  # noqa: E402
-from exercises.answer_sheets import check_sheet, load_answers, load_key  # noqa: E402
-from exercises.class_check import check_class, write_outputs  # noqa: E402
+from convgrade.exercises.answer_sheets import check_sheet, load_answers, load_key  # noqa: E402
+from convgrade.exercises.class_check import check_class, write_outputs  # noqa: E402
+
+from convgrade import exercises  # noqa: E402
 from tests.key_helpers import (  # noqa: E402
     answers_toml,
     make_key,

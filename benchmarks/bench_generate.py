@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import exercises  # noqa: E402
+from convgrade import exercises  # noqa: E402
 
 MATRIX_KINDS = {"conv2d", "conv2d_multichannel", "conv2d_pool", "pooling"}
 
@@ -46,7 +46,7 @@ def cold_start(runs: int = 5) -> float:
     for _ in range(runs):
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "grader", "generate", "conv2d", "--seed", "1"],
+            [sys.executable, "-m", "convgrade", "generate", "conv2d", "--seed", "1"],
             check=True,
             capture_output=True,
             env=env,

@@ -31,8 +31,8 @@ PLAIN = r"""
 import os, sys, time, importlib.util
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, sys.argv[1])
-from grader.assignment import load_assignment
-from grader.submit import prepare
+from convgrade.grader.assignment import load_assignment
+from convgrade.grader.submit import prepare
 a = load_assignment(sys.argv[2])
 epochs = int(sys.argv[4])
 data = prepare(a)
@@ -82,7 +82,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     plain_argv = [sys.executable, "-c", PLAIN, str(ROOT), args.assignment, args.submission,
                   str(args.epochs)]  # fmt: skip
-    grade_argv = [sys.executable, "-m", "grader", "submit", args.submission, "-a",
+    grade_argv = [sys.executable, "-m", "convgrade", "submit", args.submission, "-a",
                   args.assignment, "--epochs", str(args.epochs), "-q", "--backend",
                   args.backend]  # fmt: skip
     timed(plain_argv, env)  # warm the file cache and the data set cache

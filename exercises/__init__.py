@@ -2,7 +2,7 @@
 
 Pure numpy: importing this package never imports TensorFlow.
 
->>> import exercises
+>>> from convgrade import exercises
 >>> ex = exercises.generate("conv2d", seed=1)
 >>> exercises.Exercise.from_dict(ex.to_dict()) == ex
 True

@@ -2,7 +2,7 @@
 
 Native values (TOML/JSON numbers and arrays) pass through a type check; strings are parsed:
 
->>> from exercises.model import Part
+>>> from convgrade.exercises.model import Part
 >>> parse(Part("o", "Output", "matrix", [[0]]), "1 2\\n3 4")
 [[1, 2], [3, 4]]
 >>> parse(Part("o", "Output", "matrix", [[0]]), "1, 2; 3, 4")

@@ -8,7 +8,7 @@ produces is diagnosed with that misconception's title and rule. Kinds with chain
 ``follow_through`` functions (:class:`~exercises.registry.Kind`) that recompute a later part from
 the student's own earlier answers, so one early slip costs once.
 
->>> import exercises
+>>> from convgrade import exercises
 >>> ex = exercises.generate("conv1d", params={"input": [0, 1, 2, 3, 4, 5, 6], "kernel": [1, 2]})
 >>> r = check_exercise(ex, {"length": "6", "output": "[1, 4, 7, 10, 13, 16]"})
 >>> r.score, [d.id for d in r.diagnoses]

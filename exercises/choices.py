@@ -4,7 +4,7 @@ The part asked as multiple choice is :func:`choice_part`: the *last* part that s
 answers differently (the final result of the exercise, e.g. the output matrix rather than its
 shape), else the last part of type ``choice``; ``None`` when the exercise offers no distractor.
 
->>> import exercises
+>>> from convgrade import exercises
 >>> ex = exercises.generate("conv1d", params={"input": [0, 1, 2, 3, 4, 5, 6], "kernel": [1, 2]})
 >>> choice_part(ex)
 'output'

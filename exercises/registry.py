@@ -87,9 +87,9 @@ def _load() -> dict[str, Kind]:
     if not _KINDS:
         for mod in KIND_MODULES:
             try:
-                kind = importlib.import_module(f"exercises.generators.{mod}").KIND
+                kind = importlib.import_module(f"convgrade.exercises.generators.{mod}").KIND
             except ModuleNotFoundError as exc:  # a kind not written yet
-                if exc.name != f"exercises.generators.{mod}":
+                if exc.name != f"convgrade.exercises.generators.{mod}":
                     raise
                 continue
             _KINDS[kind.name] = kind

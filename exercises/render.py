@@ -12,9 +12,8 @@ from functools import cache
 from typing import Any
 
 import jinja2
+from convgrade.templates import TEMPLATE_DIR
 from markupsafe import Markup
-
-from templates import TEMPLATE_DIR
 
 from .misconceptions import info as misconception_info
 from .model import Exercise

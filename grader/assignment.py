@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from exercises.errors import ConvgradeError, ParamError
-from grader.limits import parse_seconds, parse_size
+from convgrade.exercises.errors import ConvgradeError, ParamError
+from convgrade.grader.limits import parse_seconds, parse_size
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -281,7 +281,7 @@ def parse_assignment(text: str, source: str = "<spec>") -> Assignment:
 
 def builtin_names() -> list[str]:
     """Names of the assignments shipped with convgrade."""
-    folder = resources.files("grader") / "assignments"
+    folder = resources.files("convgrade.grader") / "assignments"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
@@ -289,7 +289,7 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
     """A built-in assignment by name, or a spec file by path (``*.toml``)."""
     text_name = str(name_or_path)
     if text_name in builtin_names():
-        res = resources.files("grader") / "assignments" / f"{text_name}.toml"
+        res = resources.files("convgrade.grader") / "assignments" / f"{text_name}.toml"
         return parse_assignment(res.read_text(encoding="utf-8"), f"{text_name}.toml")
     path = Path(text_name)
     if path.suffix == ".toml" or path.exists():

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exercises.errors import ConvgradeError
+from convgrade.exercises.errors import ConvgradeError
 
 #: file name suffixes a submission file may have (the student id is the name without them).
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
@@ -206,7 +206,7 @@ def run_batch(
         cancel.set()  # results of runs cut short by the interruption are not kept
         for fut in futures:
             fut.cancel()
-        from grader.isolation import stop_all
+        from convgrade.grader.isolation import stop_all
 
         stop_all()
         pool.shutdown(wait=True, cancel_futures=True)

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from exercises.errors import ConvgradeError
-from grader.assignment import Assignment, ScoringSpec, Tier
-from grader.result import Result
+from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader.assignment import Assignment, ScoringSpec, Tier
+from convgrade.grader.result import Result
 
 
 @dataclass

@@ -22,9 +22,8 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
-
-from exercises.errors import ConvgradeError
-from grader import textio
+from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader import textio
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 STACKOVERFLOW_URL = "http://download.tensorflow.org/data/stack_overflow_16k.tar.gz"

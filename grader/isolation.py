@@ -48,7 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.limits import Limits, format_size, parse_seconds, parse_size
+from convgrade.grader.limits import Limits, format_size, parse_seconds, parse_size
 
 __all__ = [
     "Limits",
@@ -474,10 +474,21 @@ def _bwrap_system_args() -> list[str]:
     return args
 
 
-def _source_packages() -> list[Path]:
-    """The convgrade packages the worker imports (bound read-only, nothing else of the tree)."""
-    root = Path(__file__).resolve().parent.parent
-    return [root / name for name in ("grader", "exercises", "templates") if (root / name).is_dir()]
+def _source_packages() -> list[tuple[Path, str]]:
+    """What of convgrade the worker imports: (source, path under the code root) pairs.
+
+    The package root's ``__init__.py`` and its three library subpackages, wherever they live (an
+    editable checkout maps them from the repository's top-level folders, a wheel nests them).
+    Nothing else of the tree is bound; the CLI is not needed inside.
+    """
+    import convgrade
+    from convgrade import exercises, grader, templates
+
+    pairs = [(Path(convgrade.__file__).resolve(), "convgrade/__init__.py")]
+    for package in (exercises, grader, templates):
+        name = package.__name__.rsplit(".", 1)[-1]
+        pairs.append((Path(package.__file__).resolve().parent, f"convgrade/{name}"))
+    return pairs
 
 
 def _python_paths() -> list[Path]:
@@ -509,8 +520,8 @@ def _bwrap_argv(workdir: Path, readonly: list[Path], limits: Limits) -> tuple[li
         if not str(path).startswith("/usr/"):
             binds.append(("--ro-bind", path, path))
     code_root = Path("/opt/convgrade")
-    for package in _source_packages():
-        binds.append(("--ro-bind", package, code_root / package.name))
+    for source, target in _source_packages():
+        binds.append(("--ro-bind", source, code_root / target))
     binds.append(("--bind", workdir, workdir))
     for path in readonly:  # after workdir, so a read-only folder inside it stays read-only
         path = Path(path).resolve()
@@ -737,7 +748,8 @@ def run_isolated(
     if os.geteuid() == 0:
         blocked = None
         if chosen == "subprocess":
-            needs = [Path(sys.executable), workdir.parent, *readonly, *_source_packages()]
+            needs = [Path(sys.executable), workdir.parent, *readonly]
+            needs += [source for source, _ in _source_packages()]
             blocked = next((b for b in map(_reachable_by_others, needs) if b), None)
         if blocked is None:
             uid = _uids.take()
@@ -806,7 +818,9 @@ def _command(
             outer = {"rlimits": [], "uid": None, "chdir": None, "shim": False}
             full = [*boot({**outer, "cgroups": cgroups.procs_files()}), *full]
     else:
-        code_root = str(Path(__file__).resolve().parent.parent)
+        import convgrade
+
+        code_root = str(Path(convgrade.__file__).resolve().parent.parent)
         child_env["PYTHONPATH"] = _join_path(code_root, extra)
         full = [*boot({**inner, "cgroups": cgroups.procs_files()}), *argv]
     return full

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from exercises.errors import ParamError
+from convgrade.exercises.errors import ParamError
 
 _UNITS = {
     "": 1,

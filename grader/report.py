@@ -14,11 +14,10 @@ import tempfile
 from pathlib import Path
 
 import jinja2
-
-from exercises.errors import ConvgradeError
-from grader.assignment import Assignment
-from grader.result import Result
-from templates import TEMPLATE_DIR
+from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader.assignment import Assignment
+from convgrade.grader.result import Result
+from convgrade.templates import TEMPLATE_DIR
 
 
 def write_outputs(res: Result, a: Assignment, out_dir: Path) -> None:

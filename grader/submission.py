@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exercises.errors import ConvgradeError
+from convgrade.exercises.errors import ConvgradeError
 
 SUFFIXES = (".py", ".ipynb")
 

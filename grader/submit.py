@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from exercises.errors import ConvgradeError
-from grader import datasets, textio
-from grader.assignment import Assignment, load_assignment
-from grader.limits import Limits
-from grader.result import STATUSES, WORKER_STATUSES, Result
-from grader.submission import NotebookError, check_path, read_submission
-from grader.worker import PROGRESS, PROTOCOL
+from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader import datasets, textio
+from convgrade.grader.assignment import Assignment, load_assignment
+from convgrade.grader.limits import Limits
+from convgrade.grader.result import STATUSES, WORKER_STATUSES, Result
+from convgrade.grader.submission import NotebookError, check_path, read_submission
+from convgrade.grader.worker import PROGRESS, PROTOCOL
 
 #: validation accuracy this far below training accuracy (last epoch) earns an overfitting note.
 OVERFIT_GAP = 0.10
@@ -295,7 +294,7 @@ def grade_submission(
     Raises ConvgradeError for the grader's user's mistakes (no such file, unknown assignment,
     unavailable data); every failure of the submission itself is a Result with a status.
     """
-    from grader.isolation import run_isolated
+    from convgrade.grader.isolation import run_isolated
 
     path = Path(path)
     a = load_assignment(assignment) if isinstance(assignment, str) else assignment
@@ -332,7 +331,7 @@ def grade_submission(
                     progress(info)
 
         outcome = run_isolated(
-            [sys.executable, "-m", "grader.worker", str(workdir)],
+            [sys.executable, "-m", "convgrade.grader.worker", str(workdir)],
             workdir=workdir,
             readonly=[],
             limits=limits,
@@ -439,7 +438,7 @@ def _finish(res: Result, a: Assignment, start: float, out_dir: Path | str | None
         if not res.message:
             res.message = STATUSES.get(res.status, res.status)
     if out_dir is not None:
-        from grader.report import write_outputs
+        from convgrade.grader.report import write_outputs
 
         write_outputs(res, a, Path(out_dir))
     return res

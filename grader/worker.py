@@ -1,4 +1,4 @@
-"""The grading worker: ``python -m grader.worker WORKDIR`` runs a student's submission.
+"""The grading worker: ``python -m convgrade.grader.worker WORKDIR`` runs a student's submission.
 
 It runs inside the isolated process only. It reads ``WORKDIR/input/task.json`` and the data
 arrays (never the test labels), imports the submission, checks the model, trains it
@@ -107,7 +107,7 @@ class Worker:
         return x.astype(np.float32) * np.float32(self.task_spec["scale"])
 
     def _texts(self, split: str) -> list[str]:
-        from grader import textio
+        from convgrade.grader import textio
 
         return textio.load(self.inp / f"x_{split}")
 

@@ -22,7 +22,7 @@ def run_grade(
 ) -> subprocess.CompletedProcess:
     """Run the `grade` CLI in a fresh interpreter, as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "grader", *args],
+        [sys.executable, "-m", "convgrade", *args],
         capture_output=True,
         text=True,
         input=input,

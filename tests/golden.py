@@ -20,7 +20,7 @@ DIFFICULTIES = (1, 2, 3)
 
 def pin(kind: str) -> dict:
     """The current generator's output for the pinned seeds."""
-    import exercises
+    from convgrade import exercises
 
     entries = []
     version = None
@@ -53,7 +53,7 @@ if __name__ == "__main__":
         help="kinds to re-pin (none given: every kind without a pin file)",
     )
     args = ap.parse_args()
-    import exercises
+    from convgrade import exercises
 
     kinds = args.update or [k for k in exercises.kinds() if not path(k).exists()]
     for k in kinds:

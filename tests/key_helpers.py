@@ -8,8 +8,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-import exercises
-from exercises.model import Exercise
+from convgrade.exercises.model import Exercise
+
+from convgrade import exercises
 
 
 def make_key(

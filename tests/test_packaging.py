@@ -1,9 +1,13 @@
 """A non-editable install ships everything: the wheel alone (no source tree on the path) renders
-every exercise format, writes every LMS format and builds a problem set into every format."""
+every exercise format, writes every LMS format and builds a problem set into every format.
+
+It runs from a course folder that has ``exercises/``, ``templates/`` and ``grader/`` packages of
+its own, the way instructors' folders do: nothing the wheel installs may be shadowed by them."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +17,13 @@ import pytest
 from tests.conftest import ROOT
 
 RENDER_ALL = """
-import sys, exercises, templates
-from exercises.render import FORMATS, render
+import sys
+from convgrade import exercises, templates
+from convgrade.exercises.render import FORMATS, render
 assert templates.__file__.startswith(sys.argv[1]), templates.__file__
 assert exercises.__file__.startswith(sys.argv[1]), exercises.__file__
+import exercises as theirs, templates as their_templates, grader as their_grader
+assert theirs.MINE and their_templates.MINE and their_grader.MINE
 for kind in exercises.kinds():
     ex = exercises.generate(kind, seed=3)
     for fmt in FORMATS:
@@ -25,9 +32,10 @@ print("rendered", len(exercises.kinds()), "kinds")
 """
 
 WRITE_ALL = """
-import sys, pathlib, exercises
-from exercises.export import FILES, WRITERS
-from exercises.quiz import Question, Quiz
+import sys, pathlib
+from convgrade import exercises
+from convgrade.exercises.export import FILES, WRITERS
+from convgrade.exercises.quiz import Question, Quiz
 assert exercises.__file__.startswith(sys.argv[1]), exercises.__file__
 qs = [
     Question(f"q{i}", kind, 2, [exercises.generate(kind, seed=s) for s in (1, 2)], style)
@@ -56,13 +64,30 @@ class Installed:
         )
 
 
+def _course_folder(path: Path) -> Path:
+    """An instructor's folder with exercises/, templates/ and grader/ packages of its own."""
+    for name in ("exercises", "templates", "grader"):
+        (path / name).mkdir(parents=True)
+        (path / name / "__init__.py").write_text("MINE = True\n")
+    return path
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Installed:
     tmp = tmp_path_factory.mktemp("wheel")
-    wheels, site = tmp / "wheels", tmp / "site"
+    wheels, site, source = tmp / "wheels", tmp / "site", tmp / "source"
     pip = [sys.executable, "-m", "pip"]
+    # Build from a copy of the tracked files: a build inside the checkout leaves build/ behind,
+    # which can leak stale modules into later wheels.
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)],
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)],
         check=True,
         cwd=tmp,
     )
@@ -70,7 +95,7 @@ def installed(tmp_path_factory) -> Installed:
     subprocess.run(
         [*pip, "install", "--no-deps", "-q", "--target", str(site), str(wheel)], check=True, cwd=tmp
     )
-    return Installed(site, tmp)
+    return Installed(site, _course_folder(tmp / "course"))
 
 
 def test_wheel_renders_every_kind_in_every_format(installed):
@@ -78,7 +103,7 @@ def test_wheel_renders_every_kind_in_every_format(installed):
     assert out.returncode == 0, out.stderr
     assert "rendered" in out.stdout
     grade = installed.run(
-        "-m", "grader", "generate", "conv1d", "--seed", "2", "--format", "html", "--solution"
+        "-m", "convgrade", "generate", "conv1d", "--seed", "2", "--format", "html", "--solution"
     )
     assert grade.returncode == 0, grade.stderr
     assert 'class="vector"' in grade.stdout
@@ -93,7 +118,9 @@ def test_wheel_writes_every_lms_format(installed, tmp_path):
 def test_wheel_builds_a_problem_set_into_every_format(installed, tmp_path):
     out = tmp_path / "all"
     spec = ROOT / "examples" / "all-kinds.toml"
-    done = installed.run("-m", "grader", "build", str(spec), "--out", str(out), "--variants", "1")
+    done = installed.run(
+        "-m", "convgrade", "build", str(spec), "--out", str(out), "--variants", "1"
+    )
     assert done.returncode == 0, done.stderr
     names = {p.name for p in out.iterdir()}
     want = {

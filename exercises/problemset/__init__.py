@@ -1,6 +1,6 @@
 """Problem sets: a TOML spec, per-student or per-version variants, handouts, keys, LMS quizzes.
 
->>> from exercises.problemset import derive_seed
+>>> from convgrade.exercises.problemset import derive_seed
 >>> 0 <= derive_seed(b"secret", "cnn-w3", "s001", "q1") < 2**63
 True
 """

@@ -17,9 +17,9 @@ from ..model import Exercise, Part
 def choices_module() -> ModuleType | None:
     """``exercises.choices``, or None where this installation does not have it yet."""
     try:
-        return importlib.import_module("exercises.choices")
+        return importlib.import_module("convgrade.exercises.choices")
     except ModuleNotFoundError as exc:
-        if exc.name != "exercises.choices":
+        if exc.name != "convgrade.exercises.choices":
             raise
         return None
 

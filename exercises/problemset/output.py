@@ -71,9 +71,9 @@ class BuildResult:
 def lms_writers() -> dict[str, Callable]:
     """``exercises.export.WRITERS`` (format -> writer(quiz, out_dir) -> warnings), if present."""
     try:
-        mod = importlib.import_module("exercises.export")
+        mod = importlib.import_module("convgrade.exercises.export")
     except ModuleNotFoundError as exc:
-        if exc.name != "exercises.export":
+        if exc.name != "convgrade.exercises.export":
             raise
         return {}
     return dict(getattr(mod, "WRITERS", {}))
@@ -106,7 +106,7 @@ def parse_formats(text: str | None, writers: dict[str, Callable]) -> tuple[list[
         if missing:
             notes.append(
                 f"format(s) {', '.join(missing)} not available: no LMS writer for them in "
-                "exercises.export"
+                "convgrade.exercises.export"
             )
         return chosen, notes
     chosen = []

@@ -1,0 +1,22 @@
+"""convgrade: randomized CNN exercises, LMS quizzes, answer checking and a Keras model grader.
+
+Everything the wheel installs lives under this one namespace, so an instructor's own
+``exercises/``, ``templates/`` or ``grader/`` folder can never shadow it:
+
+- :mod:`convgrade.exercises` — generators, reference math, marking, problem sets, LMS writers
+  (numpy only; never imports TensorFlow),
+- :mod:`convgrade.templates` — the Jinja2 templates every format renders from,
+- :mod:`convgrade.grader` — assignments, data sets, isolation, training and scoring,
+- :mod:`convgrade.cli` — the ``grade`` command, thin over the three above.
+
+>>> from convgrade import exercises
+>>> exercises.generate("conv1d", params={"input": [0, 1, 2, 3], "kernel": [1, 2]}).answer["output"]
+[2, 5, 8]
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("convgrade")
+except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
+    __version__ = "0+unknown"

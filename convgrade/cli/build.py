@@ -1,0 +1,119 @@
+"""`grade build`: a problem set from a TOML spec — handouts, answer key, LMS quizzes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+#: Show a progress bar (on a terminal) from this many papers on.
+PROGRESS_FROM = 30
+
+
+def _progress(items: Iterable, label: str) -> Iterable:
+    items = list(items)
+    err = click.get_text_stream("stderr")
+    if len(items) < PROGRESS_FROM or not err.isatty():
+        yield from items
+        return
+    with click.progressbar(items, label=f"{label:<10}", file=err) as bar:
+        yield from bar
+
+
+@click.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory (replaced as a whole when the build succeeds).",
+)
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with a student id column (id, student_id, 'SIS User ID' ...) and optionally a "
+    "name column: one personal variant per student (needs the course secret).",
+)
+@click.option(
+    "--variants",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Without a roster: variants per question (versions A, B, ...); default 1.",
+)
+@click.option(
+    "--format",
+    "formats",
+    metavar="LIST",
+    default=None,
+    help="Comma-separated subset of html,markdown,pdf,key,moodle,gift,canvas,qti21,blackboard "
+    "(default: every format available in this installation).",
+)
+@click.option(
+    "--reroll",
+    "rerolls",
+    multiple=True,
+    metavar="STUDENT",
+    help="Give STUDENT a fresh variant of every question; repeatable. Recorded in key.json and "
+    "kept by later builds into the same --out.",
+)
+@click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the course secret (default: $CONVGRADE_SECRET). Never written out.",
+)
+@click.option("--check", is_flag=True, help="Also report variant quality (check.txt/.json).")
+def build(
+    spec: Path,
+    out: Path,
+    roster: Path | None,
+    variants: int | None,
+    formats: str | None,
+    rerolls: tuple[str, ...],
+    secret_file: Path | None,
+    check: bool,
+) -> None:
+    """Build the problem set described by SPEC (a TOML file) into --out.
+
+    \b
+    Outputs: handout.html, handout.md, handout.pdf (every paper, a page each),
+    key.json, key.csv, key.html (worked solutions), the LMS quizzes (moodle.xml,
+    quiz.gift, canvas-qti12.zip, qti21.zip, blackboard.txt), and per paper
+    students/<id>/ (or versions/<A..>/) with handout.html, handout.md, answers.toml.
+
+    \b
+    Examples:
+      grade build examples/week3.toml --out build/w3 --variants 4
+      CONVGRADE_SECRET=... grade build examples/week3.toml --out build/w3 \\
+          --roster examples/roster.csv --format html,pdf,key --check
+    """
+    from convgrade.exercises.problemset import build as run_build
+
+    result = run_build(
+        spec,
+        out,
+        roster=roster,
+        variants=variants,
+        formats=formats,
+        rerolls=rerolls,
+        secret_file=secret_file,
+        check=check,
+        progress=_progress,
+    )
+    ps = result.problemset
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.check:
+        click.echo(result.check, nl=False)
+    who = f"{len(ps.papers)} students" if ps.roster else f"{len(ps.papers)} version(s)"
+    rerolled = [p.id for p in ps.papers if p.reroll]
+    click.echo(
+        f"built {ps.spec.set_id}: {len(ps.questions)} questions x {who} -> {result.out} "
+        f"({len(result.files)} files; formats {','.join(result.formats)})"
+    )
+    if rerolled:
+        click.echo("rerolled: " + ", ".join(f"{p.id} ({p.reroll})" for p in ps.papers if p.reroll))
+    if result.warnings:
+        click.echo(f"{len(result.warnings)} warning(s) from the LMS writers (see above)")

@@ -1,0 +1,107 @@
+"""`grade check` and `grade check-all`: mark answer sheets against a key, name the mistakes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from convgrade.exercises.answer_sheets import AnswerFileError, check_sheet, load_answers, load_key
+
+
+def _existing(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise AnswerFileError(f"{path}: no such {what}")
+    return p
+
+
+@click.command()
+@click.argument("answers", metavar="ANSWERS")
+@click.option("--key", "key_path", required=True, metavar="KEY", help="The key.json of the set.")
+@click.option("--student", default=None, help="Student id (default: the sheet's `student`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the marks as JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html"]),
+    default="text",
+    show_default=True,
+    help="Report format (ignored with --json).",
+)
+@click.option("--no-solution", is_flag=True, help="Leave out the worked solutions.")
+@click.option(
+    "--hide-answers",
+    is_flag=True,
+    help="Leave out the right answers and the worked solutions (feedback before a deadline).",
+)
+def check(
+    answers: str,
+    key_path: str,
+    student: str | None,
+    as_json: bool,
+    fmt: str,
+    no_solution: bool,
+    hide_answers: bool,
+) -> None:
+    """Mark one answer sheet against KEY; name the likely mistakes.
+
+    ANSWERS is a TOML or JSON answer sheet (see the README, "Checking answers").
+
+    \b
+    Examples:
+      grade check students/s001/answers.toml --key key.json
+      grade check answers.json --key key.json --student s001 --json
+    """
+    key = load_key(_existing(key_path, "key file"))
+    sheet = load_answers(_existing(answers, "answer file"))
+    result = check_sheet(key, sheet, student)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(feedback=True), indent=2))
+        return
+    from convgrade.exercises.feedback import render_student
+
+    exercises = {
+        q.id: key.exercise(result.student or None, q.id, sheet.variants.get(q.id))
+        for q in key.questions
+    }
+    text = render_student(
+        result,
+        fmt,
+        exercises,
+        solution=not (no_solution or hide_answers),
+        show_key=not hide_answers,
+    )
+    click.echo(text, nl=False)
+
+
+@click.command("check-all")
+@click.argument("folder", metavar="DIR")
+@click.option("--key", "key_path", required=True, metavar="KEY", help="The key.json of the set.")
+@click.option(
+    "--out", required=True, metavar="DIR", help="Output folder (replaced atomically when done)."
+)
+@click.option(
+    "--hide-answers",
+    is_flag=True,
+    help="Feedback files without the right answers and worked solutions.",
+)
+def check_all(folder: str, key_path: str, out: str, hide_answers: bool) -> None:
+    """Mark a whole class: every answer sheet in DIR against KEY.
+
+    DIR holds one answers file per student (<id>.toml / <id>.json) or the `grade build` layout
+    (students/<id>/answers.toml). Writes gradebook-canvas.csv, gradebook-moodle.csv,
+    gradebook.csv, feedback/<id>.txt|html, results.json and report.html into --out.
+    """
+    from convgrade.exercises.class_check import check_class, write_outputs
+
+    key = load_key(_existing(key_path, "key file"))
+    c = check_class(key, _existing(folder, "folder"))
+    write_outputs(c, out, hide_answers=hide_answers)
+    mean = 100 * sum(r.score for r in c.results) / len(c.results)
+    click.echo(
+        f"checked {len(c.results)} answer sheets (mean {mean:.1f} %)"
+        + (f", {len(c.absent)} students without one" if c.absent else "")
+        + f"; wrote {out}/gradebook-canvas.csv, gradebook-moodle.csv, feedback/, report.html"
+    )

@@ -1,0 +1,202 @@
+"""`grade assignments`, `grade submit`, `grade calibrate`: the model grader's commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from convgrade.exercises.errors import ConvgradeError
+
+BACKENDS = ["auto", "bwrap", "subprocess"]
+
+
+@click.command()
+def assignments() -> None:
+    """List the built-in model assignments."""
+    from convgrade.grader.assignment import builtin_names, load_assignment
+
+    names = builtin_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        a = load_assignment(name)
+        click.echo(f"{name.ljust(width)}  {a.data.dataset:<14} {a.title}")
+
+
+def _limits(a, time_limit: str | None, memory_limit: str | None):
+    """The assignment's limits, tightened (never loosened) by --time-limit / --memory-limit."""
+    from convgrade.grader.limits import parse_seconds, parse_size
+    from convgrade.grader.submit import default_limits
+
+    return default_limits(a).tightened(
+        wall_time_s=None if time_limit is None else parse_seconds(time_limit, name="--time-limit"),
+        memory_bytes=(
+            None if memory_limit is None else parse_size(memory_limit, name="--memory-limit")
+        ),
+    )
+
+
+def _grader(limits, backend: str, data: str | None, progress):
+    from convgrade.grader.isolation import BackendUnavailable
+    from convgrade.grader.submit import grade_submission
+
+    def grade(path, a, out_dir=None):
+        try:
+            return grade_submission(
+                path, a, out_dir=out_dir, limits=limits, backend=backend,
+                progress=progress, data_path=data,
+            )  # fmt: skip
+        except BackendUnavailable as exc:
+            raise ConvgradeError(str(exc)) from None
+
+    return grade
+
+
+def show_progress(info: dict) -> None:
+    """One line per epoch on stderr."""
+    if "stage" in info:
+        click.echo(
+            f"training {info.get('params', 0):,} parameters for {info.get('epochs')} epochs",
+            err=True,
+        )
+        return
+    parts = [f"epoch {info.get('epoch')}/{info.get('epochs')}"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        v = info.get(key)
+        if isinstance(v, (int, float)):
+            parts.append(f"{key} {v:.4f}")
+    click.echo("  ".join(parts), err=True)
+
+
+def _options(f):
+    for opt in reversed(
+        [
+            click.option("--assignment", "-a", required=True,
+                         help="A built-in assignment (`grade assignments`) or a .toml spec."),
+            click.option("--epochs", type=click.IntRange(min=1),
+                         help="Override the assignment's epoch budget (e.g. for a quick run)."),
+            click.option("--time-limit", metavar="SECONDS",
+                         help="Lower the spec's wall-time limit: 90, 90s, 10m."),
+            click.option("--memory-limit", metavar="SIZE",
+                         help="Lower the spec's memory limit: 2G, 512M."),
+            click.option("--backend", type=click.Choice(BACKENDS), default="auto",
+                         show_default=True, help="Isolation: bubblewrap sandbox or plain process."),
+            click.option("--data", "data", metavar="PATH",
+                         help="A local copy of the data set (cifar-10-batches-py folder, or a "
+                         "Stack Overflow folder with train/ and test/)."),
+            click.option("--seed", type=int, help="Override the assignment's training seed."),
+        ]
+    ):  # fmt: skip
+        f = opt(f)
+    return f
+
+
+def _assignment(name: str, epochs: int | None, seed: int | None):
+    from convgrade.grader.assignment import load_assignment
+
+    a = load_assignment(name)
+    changes = {k: v for k, v in (("epochs", epochs), ("seed", seed)) if v is not None}
+    return a.replace(**changes) if changes else a
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@_options
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Write result.json, results.json (Gradescope), report.html here.")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress.")
+def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir, quiet):
+    """Train the Keras model that FILE builds and score it on the assignment's test set.
+
+    FILE is a .py file (or a .ipynb notebook) defining build_model(task), optionally
+    compile_model(model), EPOCHS and BATCH_SIZE. Exit status: 0 graded, 1 the submission
+    failed (status and message say why), 2 a usage error.
+
+    \b
+    Examples:
+      grade submit examples/submissions/digits-cnn/lecture_cnn.py -a digits-cnn
+      grade submit mine.ipynb -a cifar10-cnn --out results/ --data ~/cifar-10-batches-py
+    """
+    a = _assignment(assignment, epochs, seed)
+    limits = _limits(a, time_limit, memory_limit)
+    grade = _grader(limits, backend, data, None if quiet else show_progress)
+    res = grade(file, a, out_dir)
+    click.echo(summary(res))
+    if out_dir is not None:
+        click.echo(f"wrote {out_dir}/result.json, results.json, report.html")
+    sys.exit(0 if res.ok else 1)
+
+
+def summary(res) -> str:
+    """The plain-text summary of a result."""
+    lines = [f"{'status':<11} {res.status} ({res.heading})"]
+    if not res.ok:
+        lines.append(f"{'message':<11} {res.message}")
+    else:
+        marks = [
+            f"{t['accuracy']:.1%} {'reached' if t['reached'] else 'missed'} ({t['points']:g})"
+            for t in res.thresholds
+        ]
+        lines += [
+            f"{'accuracy':<11} {res.accuracy:.4f} on the test set",
+            f"{'thresholds':<11} {'; '.join(marks)}",
+        ]
+    lines.append(f"{'points':<11} {res.score:g} / {res.max_score:g}")
+    if res.ok:
+        lines += [
+            f"{'params':<11} {res.params:,}",
+            f"{'training':<11} {res.train_seconds:.1f} s ({res.epochs_run} epochs, batch "
+            f"{res.batch_size}); whole run {res.wall_seconds:.1f} s",
+        ]
+        lines += [f"{'note':<11} {n}" for n in res.notes]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("assignment")
+@click.option("--reference", required=True, type=click.Path(path_type=Path),
+              help="A reference solution (.py or .ipynb).")  # fmt: skip
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many seeds to train with.")  # fmt: skip
+@click.option("--sigmas", type=float, default=2.0, show_default=True,
+              help="Top threshold = mean - SIGMAS x standard deviation.")  # fmt: skip
+@click.option("--write", "write_path", type=click.Path(path_type=Path),
+              help="Write the spec with the suggested thresholds to this .toml file.")  # fmt: skip
+@click.option("--epochs", type=click.IntRange(min=1), help="Override the epoch budget.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+@click.option("--data", metavar="PATH", help="A local copy of the data set.")
+def calibrate(assignment, reference, runs, sigmas, write_path, epochs, backend, data):
+    """Train a REFERENCE solution --runs times (seeds seed, seed+1, ...) and suggest thresholds
+    at mean − 2σ of its test accuracy.
+
+    \b
+    Example:
+      grade calibrate digits-cnn --reference examples/submissions/digits-cnn/lecture_cnn.py \\
+          --runs 5 --write my-digits.toml
+    """
+    from convgrade.grader.calibrate import calibrate as run_calibration
+    from convgrade.grader.calibrate import write_spec
+    from convgrade.grader.submission import check_path
+
+    check_path(reference)
+    a = _assignment(assignment, epochs, None)
+    grade = _grader(_limits(a, None, None), backend, data, None)
+
+    def on_run(seed, res):
+        acc = f"{res.accuracy:.4f}" if res.accuracy is not None else res.status
+        click.echo(f"seed {seed}: accuracy {acc} ({res.wall_seconds:.1f} s)", err=True)
+
+    cal = run_calibration(reference, a, runs, sigmas=sigmas, grade=grade, on_run=on_run)
+    click.echo(f"accuracy over {runs} runs: mean {cal.mean:.4f}, std {cal.std:.4f}, "
+               f"min {min(cal.accuracies):.4f}, max {max(cal.accuracies):.4f}")  # fmt: skip
+    click.echo(f"mean - {sigmas:g} std = {cal.bar:.4f}")
+    click.echo(f"current thresholds:   {_fmt(a.scoring)}")
+    click.echo(f"suggested thresholds: {_fmt(cal.scoring)}")
+    if write_path is not None:
+        write_spec(a, cal.scoring, write_path)
+        click.echo(f"wrote {write_path}")
+
+
+def _fmt(scoring) -> str:
+    return ", ".join(f"{acc:.3f} -> {pts:g}" for acc, pts in scoring.thresholds())

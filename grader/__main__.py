@@ -1,5 +1,0 @@
-"""``python -m grader`` is the ``grade`` command."""
-
-from grader.cli import main
-
-main()

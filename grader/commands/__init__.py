@@ -1,1 +1,0 @@
-"""One module per group of `grade` subcommands, imported only when that subcommand runs."""
