@@ -1,6 +1,6 @@
 """Read answer keys (``key.json``) and students' answer sheets (TOML or JSON), and mark a sheet.
 
-The formats are documented in the README ("Checking answers"). Every problem with a file is an
+The formats are documented in docs/checking.md. Every problem with a file is an
 :class:`AnswerFileError` naming the file and, where it can, the line and the question id.
 """
 

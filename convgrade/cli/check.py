@@ -47,7 +47,7 @@ def check(
 ) -> None:
     """Mark one answer sheet against KEY; name the likely mistakes.
 
-    ANSWERS is a TOML or JSON answer sheet (see the README, "Checking answers").
+    ANSWERS is a TOML or JSON answer sheet (see docs/checking.md).
 
     \b
     Examples:

@@ -34,7 +34,7 @@ from ..render import macros, render_prompt
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a target expresses natively, and what it does otherwise (the README table)."""
+    """What a target expresses natively, and what it does otherwise (the table in docs/lms.md)."""
 
     file: str
     numeric: str  # how a numeric blank with a tolerance is written
