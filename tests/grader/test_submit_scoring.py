@@ -10,22 +10,17 @@ import math
 
 import numpy as np
 import pytest
-from convgrade.grader import safetext
 from convgrade.grader.assignment import load_assignment
 from convgrade.grader.result import Result
-from convgrade.grader.submission import python_source, read_submission
+from convgrade.grader.submission import read_submission
 from convgrade.grader.submit import (
     Prepared,
     _score,
-    check_claims,
-    flat_loss_note,
     grade_submission,
     overfitting_note,
     prepare,
-    progress_info,
     write_inputs,
 )
-from convgrade.grader.worker import loss_output_hint
 
 from tests.conftest import ROOT
 
@@ -179,6 +174,8 @@ def test_module_level_augmentation_gives_one_score(tmp_path, tiny):
 
 
 def test_source_is_read_as_python_reads_it(tmp_path, tiny):
+    from convgrade.grader.submission import python_source
+
     assert python_source(b"\xef\xbb\xbfx = 1\n") == "x = 1\n"
     assert "é" in python_source("# -*- coding: latin-1 -*-\ns = 'é'\n".encode("latin-1"))
     path = tmp_path / "bom.py"
@@ -223,30 +220,39 @@ def test_keras_error_keeps_its_cause_and_the_students_line(tmp_path, tiny):
 
 
 FORGER = r"""
-print('@@progress {"epoch": "1/1\n\x1b[2Kstatus      ok", "epochs": 1, "loss": "\x1b[1A"}')
-print('@@progress {"stage": "training", "params": "lots\nstatus      ok"}')
+import json
+forged = "1\nstatus      ok\npoints      10 / 10\n"
+print("@@progress " + json.dumps({"epoch": forged, "epochs": 1, "loss": "\x1b[1A"}))
+print("@@progress " + json.dumps({"stage": "training", "params": 5, "epochs": forged}))
 def build_model(task):
-    raise RuntimeError("\x1b[2K\x1b[1A\rstatus      ok\npoints      10 / 10\x1b]0;title\x07\u202e")
+    raise RuntimeError("\x1b[1A\x1b[2K\x1b[1A\x1b[2Kpoints      10 / 10\x1b]0;title\x07\u202e")
 """
 
 
 def test_submission_text_cannot_forge_the_terminal_summary(grade, tmp_path, tiny):
+    """On a terminal, cursor-up + erase-line codes in an exception text print a fake
+    "points 10 / 10" over the real lines; newlines in @@progress values print fake lines."""
     out = tmp_path / "out"
     r = grade("submit", _sub(tmp_path, FORGER), "-a", tiny, "--out", str(out))
     assert r.returncode == 1, r.stdout + r.stderr
     assert "Traceback" not in r.stderr
     for stream in (r.stdout, r.stderr):
-        assert "\x1b" not in stream and "\r" not in stream and "\u202e" not in stream
         lines = stream.splitlines()
-        assert not any(ln.startswith("status      ok") for ln in lines), stream
-        assert not any(ln.startswith("points      10") for ln in lines), stream
+        assert not any(ln.startswith(("status      ok", "points      10")) for ln in lines), stream
     assert "points      0 / 10" in r.stdout
     res = json.loads((out / "result.json").read_text())
-    assert res["status"] == "build-error" and "\n" not in res["message"]
-    assert "\x1b" not in json.dumps(res, ensure_ascii=False)
+    assert res["status"] == "build-error" and "points      10 / 10" in res["message"]
+    for bad in ("\x1b", "\x07", "\u202e", "\n"):
+        assert bad not in res["message"], res["message"]
+    from convgrade.cli.submit import summary
+
+    assert "\x1b" not in summary(Result(**res))  # what a terminal shows
 
 
 def test_progress_lines_keep_only_numbers():
+    from convgrade.grader import safetext
+    from convgrade.grader.submit import progress_info
+
     assert progress_info('{"epoch": "1\\nstatus ok", "epochs": 3, "loss": 0.5}') == {
         "epochs": 3,
         "loss": 0.5,
@@ -276,6 +282,8 @@ def test_reported_params_contradicting_the_layers_is_not_ok(tmp_path, tiny):
 
 
 def test_epochs_beyond_the_budget_are_not_ok(tiny):
+    from convgrade.grader.submit import check_claims
+
     a = load_assignment(tiny).replace(epochs=10)
     res = _result(epochs=60, epochs_run=60, history={"loss": [1.0] * 60})
     check_claims(res, a)
@@ -308,6 +316,9 @@ def test_overfitting_note_only_when_validation_loss_rises():
 
 
 def test_flat_loss_and_logits_hints():
+    from convgrade.grader.submit import flat_loss_note
+    from convgrade.grader.worker import loss_output_hint
+
     note = flat_loss_note({"loss": [2.3031, 2.3027, 2.3026]}, 10)
     assert note and "ln(10)" in note and "from_logits" in note
     assert flat_loss_note({"loss": [2.3, 1.2]}, 10) is None
