@@ -28,8 +28,8 @@ PROGRESS = "@@progress "
 #: what a submission may import (the grader's runtime; see docs/grader.md).
 IMPORTABLE = (
     "A submission can import the Python standard library, numpy, keras, tensorflow, "
-    "matplotlib (plots are not shown) and scipy; nothing else is installed (no pandas), and "
-    "IPython's display() does nothing"
+    "matplotlib (plots are not shown), scipy and IPython (display() shows nothing); nothing "
+    "else is installed (no pandas)"
 )
 
 
