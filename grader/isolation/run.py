@@ -95,8 +95,9 @@ def check_not_unsafe(backend: str, unsafe_no_sandbox: bool = False) -> None:
         f"refusing to run submissions as root with the {backend} backend: the run cannot drop "
         f"to an unprivileged user because {blocked} is not reachable by other users. Install "
         "bubblewrap (apt install bubblewrap) for a sandbox, or make the Python environment "
-        f"reachable (e.g. chmod o+rx {blocked}, or a Python outside /root), or run grade as "
-        "a normal user, or pass --unsafe-no-sandbox to run submissions as root anyway"
+        "reachable by other users (chmod o+x on its folders, o+r on its files, or a Python "
+        "outside /root), or run grade as a normal user, or pass --unsafe-no-sandbox to run "
+        "submissions as root anyway"
     )
 
 
