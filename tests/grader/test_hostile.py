@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from convgrade.grader import isolation
-from convgrade.grader.isolation import BackendUnavailable, Limits, cgroups, run_isolated
+from convgrade.grader.isolation import BackendUnavailable, Limits, run_isolated
 
 HOSTILE = Path(__file__).parent / "hostile"
 BACKENDS = ["subprocess", "bwrap"]
@@ -353,6 +353,8 @@ def test_a_deep_folder_chain_is_cleaned_up_without_a_traceback(tmp_path):
 def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
     """A grader killed with SIGKILL leaves its work folder (training data with labels) and its
     per-run cgroups; the next grader removes them, and never those of a grader still running."""
+    from convgrade.grader.isolation import cgroups
+
     script = (
         "import sys\nfrom convgrade.grader.isolation import Limits, make_workdir, run_isolated\n"
         "work = make_workdir()\n(work / 'y_train.npy').write_text('labels')\n"
@@ -475,6 +477,8 @@ def test_a_daemon_holding_stdout_does_not_keep_the_grader_waiting(tmp_path):
 
 
 def test_per_run_cgroups_live_under_the_graders_own(tmp_path):
+    from convgrade.grader.isolation import cgroups
+
     own = cgroups.own_cgroups()
     code = "print(open('/proc/self/cgroup').read())"
     out = run_hostile("exit_early", tmp_path, "subprocess")  # warm-up: the backend runs here
