@@ -13,7 +13,7 @@ from pathlib import Path
 
 from convgrade.grader.isolation.base import Backend, Launch, Request, register
 from convgrade.grader.isolation.boot import boot_argv
-from convgrade.grader.isolation.views import rlimits, source_packages
+from convgrade.grader.isolation.views import rlimits
 
 
 @register
@@ -25,9 +25,6 @@ class SubprocessBackend(Backend):
 
     def problem(self) -> str | None:
         return None if sys.platform.startswith("linux") else "needs Linux"
-
-    def uid_must_reach(self) -> list[Path]:
-        return [Path(sys.executable), *(source for source, _ in source_packages())]
 
     def launch(self, request: Request) -> Launch:
         import convgrade

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,9 +56,12 @@ class Backend(ABC):
         """None when the backend can run here, else why not (cached by the implementation)."""
 
     def uid_must_reach(self) -> list[Path]:
-        """Host paths a dropped uid must be able to read for the run to start (none when the
-        backend prepares the view as root)."""
-        return []
+        """Host paths a dropped uid must be able to read for the run to start: by default the
+        interpreter and the convgrade packages; none when the backend prepares the view as root.
+        Where one is out of reach, a root grader refuses to run (``--unsafe-no-sandbox``)."""
+        from convgrade.grader.isolation.views import source_packages
+
+        return [Path(sys.executable), *(source for source, _ in source_packages())]
 
     @abstractmethod
     def launch(self, request: Request) -> Launch:

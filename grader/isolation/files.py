@@ -10,6 +10,7 @@ keeps at most two descriptors open, and never follows a symlink.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import stat
@@ -24,6 +25,9 @@ import psutil
 WORKDIR_PREFIX = "convgrade-"
 _OWNED = re.compile(r"^convgrade-(\d+)-[^/]+$")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_cleaned = False
+_clean_lock = threading.Lock()
+_held: dict[str, int] = {}  # work folders of this grader -> fd holding their lock
 
 
 class ResultFileError(OSError):
@@ -31,13 +35,33 @@ class ResultFileError(OSError):
 
 
 def make_workdir() -> Path:
-    """A fresh private work folder named after this grader's pid (leftovers cleaned first)."""
+    """A fresh private work folder named after this grader's pid (leftovers cleaned first).
+
+    The grader also holds a shared ``flock`` on it until :func:`remove_tree`, so a grader whose
+    pid it cannot see (another pid namespace sharing ``/tmp``) never takes it for a leftover.
+    """
     clean_leftovers()
-    return Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+    path = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
+    fd = os.open(path, _DIR_FLAGS)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    with _clean_lock:
+        _held[str(path)] = fd
+    return path
 
 
-_cleaned = False
-_clean_lock = threading.Lock()
+def _in_use(path: Path) -> bool:
+    """True when a grader holds ``path``'s lock."""
+    try:
+        fd = os.open(path, _DIR_FLAGS)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock we got
 
 
 def clean_leftovers(tmp: Path | None = None, *, force: bool = False) -> list[Path]:
@@ -66,7 +90,7 @@ def clean_leftovers(tmp: Path | None = None, *, force: bool = False) -> list[Pat
             continue
         path = folder / name
         try:
-            if not stat.S_ISDIR(os.lstat(path).st_mode):
+            if not stat.S_ISDIR(os.lstat(path).st_mode) or _in_use(path):
                 continue
         except OSError:
             continue
@@ -175,6 +199,10 @@ def give_tree(root: Path, uid: int, gid: int, limit: int = 100_000) -> None:
 
 def remove_tree(root: Path) -> bool:
     """Delete ``root`` and everything in it, however deep or locked; True when it is gone."""
+    with _clean_lock:
+        held = _held.pop(str(root), None)
+    if held is not None:
+        os.close(held)
     try:
         if not stat.S_ISDIR(os.lstat(root).st_mode):
             os.unlink(root)
@@ -215,7 +243,7 @@ def _open_parent(path: Path, within: Path | None) -> tuple[int, str]:
     if within is None:
         return os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), path.name
     rel = path.relative_to(within)
-    fd = os.open(within, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fd = os.open(within, _DIR_FLAGS)  # a run that swapped its work folder for a link: refused
     try:
         for part in rel.parts[:-1]:
             child = os.open(part, _DIR_FLAGS, dir_fd=fd)

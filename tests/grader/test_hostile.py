@@ -10,11 +10,13 @@ the subprocess fallback does not claim to stop them (it warns that isolation is 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -384,13 +386,20 @@ def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
     assert work.name.startswith(f"convgrade-{grader.pid}-") and work.is_dir()
     time.sleep(0.3)  # the run dies with its grader (PR_SET_PDEATHSIG)
     mine = isolation.make_workdir()  # a live grader's folder (this process): must stay
+    # a dead pid here, but locked: a grader in another pid namespace sharing /tmp
+    other = Path(tempfile.gettempdir()) / f"convgrade-{grader.pid}-elsewhere"
+    other.mkdir()
+    lock = os.open(other, os.O_RDONLY)
+    fcntl.flock(lock, fcntl.LOCK_SH)
     try:
         removed = isolation.clean_leftovers(force=True)
         assert work in removed and not work.exists()
-        assert mine.is_dir()
+        assert mine.is_dir() and other.is_dir()
         assert all(not g.exists() for g in groups)
     finally:
+        os.close(lock)
         isolation.remove_tree(mine)
+        isolation.remove_tree(other)
 
 
 def test_result_files_are_never_read_through_links(tmp_path):

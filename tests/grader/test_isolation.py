@@ -398,3 +398,57 @@ def _pids_with_cwd(folder: Path) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_a_backend_is_one_class_in_one_registry(tmp_path):
+    """A new backend (e.g. a container runtime) needs only a Backend subclass and @register:
+    resolving, listing and running pick it up from the registry."""
+    from convgrade.grader.isolation.base import Backend, Launch, register
+    from convgrade.grader.isolation.boot import boot_argv
+
+    launched = []
+
+    class Echo(Backend):
+        name, strength = "echo-test", -1
+
+        def problem(self):
+            return None
+
+        def launch(self, request):
+            launched.append(request.workdir)
+            boot = boot_argv(
+                uid=request.uid, gid=request.uid, cgroups=request.cgroups.procs_files()
+            )
+            return Launch([*boot, *request.argv])
+
+    try:
+        register(Echo)
+        assert "echo-test" in isolation.available_backends()
+        assert isolation.resolve_backend("echo-test") == "echo-test"
+        if os.geteuid() == 0:  # a backend without a sandbox as root: refused unless told
+            with pytest.raises(isolation.UnsafeAsRoot):
+                run_isolated([sys.executable, "-c", "print(1)"], workdir=tmp_path,
+                             backend="echo-test")  # fmt: skip
+        out = run_isolated([sys.executable, "-c", "print(1)"], workdir=tmp_path,
+                           backend="echo-test", unsafe_no_sandbox=True)  # fmt: skip
+        assert (out.status, out.stdout, out.backend) == ("ok", "1\n", "echo-test")
+        assert launched == [tmp_path.resolve()] * len(launched) and launched
+    finally:
+        isolation.BACKENDS.pop("echo-test", None)
+    assert "echo-test" not in isolation.available_backends()
+
+
+def test_remove_tree_gets_through_locked_folders_and_keeps_link_targets(tmp_path):
+    work, keep = tmp_path / "work", tmp_path / "keep"
+    keep.mkdir()
+    (keep / "precious").write_text("x")
+    deep = work
+    for _ in range(50):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    (deep / "f").write_text("y")
+    (work / "link").symlink_to(keep)
+    (work / "d" / "d").chmod(0)
+    (work / "d").chmod(0o500)
+    assert isolation.remove_tree(work) and not work.exists()
+    assert (keep / "precious").read_text() == "x"
