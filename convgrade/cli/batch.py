@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from convgrade.cli.submit import _assignment, _options
+from convgrade.cli.submit import UNSAFE_HELP, _assignment, _options
 from convgrade.exercises.errors import ConvgradeError
 
 
@@ -66,8 +66,9 @@ def _bar(fraction: float, width: int = 24) -> str:
     help="Keep the results already in --out and grade only the missing students.",
 )
 @click.option("--regrade", is_flag=True, help="Grade every student again, replacing results.")
+@click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
 def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, seed,
-          workers, out_dir, resume, regrade):  # fmt: skip
+          workers, out_dir, resume, regrade, unsafe_no_sandbox):  # fmt: skip
     """Grade every submission in FOLDER: one .py/.ipynb file or one folder per student (the
     file or folder name is the student id).
 
@@ -83,7 +84,7 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
       grade batch submissions/ -a digits-cnn --workers 2 --out graded/ --resume
     """
     from convgrade.grader.batch import run_batch
-    from convgrade.grader.isolation import BackendUnavailable, resolve_backend
+    from convgrade.grader.isolation import BackendUnavailable, check_not_unsafe, resolve_backend
     from convgrade.grader.limits import parse_seconds, parse_size
     from convgrade.grader.submit import default_limits, grade_submission, prepare
 
@@ -96,14 +97,16 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
     )
     try:
         backend = resolve_backend(backend)
+        check_not_unsafe(backend, unsafe_no_sandbox)  # refuse once, before any student
     except BackendUnavailable as exc:
         raise ConvgradeError(str(exc)) from None
     prepare(a, data)  # load the data set once, and fail early if it is missing
 
     def grade(path: Path, out: Path):
         return grade_submission(
-            path, a, out_dir=out, limits=limits, backend=backend, data_path=data
-        )
+            path, a, out_dir=out, limits=limits, backend=backend, data_path=data,
+            unsafe_no_sandbox=unsafe_no_sandbox,
+        )  # fmt: skip
 
     line: list[StatusLine] = []
 
