@@ -210,7 +210,7 @@ def run_batch(
                     on_done(sub.student, result, counts)
     except BaseException:
         # results of runs cut short by the interruption are not kept: --resume grades them
-        executor.shutdown(cancel=True)
+        executor.shutdown(wait=False)
         raise
     if owned:
         executor.shutdown()
@@ -275,7 +275,7 @@ def _submit(executor: Executor, grade: GradeFn, sub: Submission) -> Future:
         fut: Future = Future()
         fut.set_result((_error_result(sub.path.name, f"could not grade: {exc}"), {}))
         return fut
-    return executor.submit(grade_copy, grade, sub.student, path.name, source)
+    return executor.submit(sub.student, grade_copy, grade, sub.student, path.name, source)
 
 
 def _outcome(sub: Submission, fut: Future) -> Graded:

@@ -132,15 +132,15 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
     except BackendUnavailable as exc:
         raise ConvgradeError(str(exc)) from None
     prepare(a, data)  # load the data set once, and fail early if it is missing
-    from convgrade.grader.executors import make_executor
+    from convgrade.grader.executors import get_executor
 
     if engine == "local":
-        executor = make_executor("local", workers=workers)
+        executor = get_executor("local", workers=workers)
     else:
         memory = (
             None if memory_per_job is None else parse_size(memory_per_job, name="--memory-per-job")
         )
-        executor = make_executor(
+        executor = get_executor(
             "ray", address=ray_address, cpus_per_job=cpus_per_job, gpus_per_job=gpus_per_job,
             memory_per_job=memory, workers=workers if ray_address is None else None,
         )  # fmt: skip

@@ -1,21 +1,20 @@
-"""Executors: where grading jobs run. One registry, one small interface.
+"""Executors: where grading jobs run. One interface, one registry.
 
-An executor takes a job — a picklable callable and its arguments — and returns a
-:class:`concurrent.futures.Future` for its result. ``grade batch`` and the course service hand
-their jobs to whichever executor the user chose; the job itself (sandboxing, limits, scoring)
-is the same everywhere, so results do not depend on where a submission ran.
+An :class:`Executor` runs ``fn(*args)`` for a job and reports back through a callback; it knows
+nothing about the web layer or the queue (the service's dispatcher claims jobs from the queue
+and hands them over while ``free()`` > 0). To add an executor, subclass :class:`Executor` and
+list it in :data:`EXECUTORS` (``"module:Class"``, imported only when used).
 
 - ``local`` (default, embedded): a pool of threads on this machine, each job in its own
   sandboxed worker process.
-- ``ray``: each job is a Ray task with declared resources (CPUs, memory, a fraction of a GPU),
-  placed on any node of a Ray cluster; a task whose node dies is run again on another node.
+- ``ray``: each job is a Ray task with declared resources (CPUs, memory, a fraction of a GPU)
+  on any node of a Ray cluster; a task whose node dies runs again on another node. Nothing
+  imports Ray unless it is chosen.
 
-Nothing imports Ray unless the ``ray`` executor is chosen.
-
->>> sorted(EXECUTORS)
+>>> executor_names()
 ['local', 'ray']
->>> with make_executor("local", workers=2) as ex:
-...     ex.submit(pow, 2, 10).result()
+>>> with get_executor("local", workers=2) as ex:
+...     ex.submit("job-1", pow, 2, 10).result()
 1024
 """
 
@@ -29,52 +28,66 @@ from typing import Any
 
 from convgrade.exercises.errors import ConvgradeError
 
-#: executor name -> "module:class"; imported only when chosen (Ray is an optional extra).
+#: name -> "module:Class"; the only place executors are registered.
 EXECUTORS: dict[str, str] = {
     "local": "convgrade.grader.executors.local:LocalExecutor",
     "ray": "convgrade.grader.executors.ray:RayExecutor",
 }
 
+#: on_done(job_id, future): called once per job when it has finished (result or exception).
+DoneCallback = Callable[[Any, Future], None]
+
 
 class ExecutorError(ConvgradeError):
-    """An executor cannot start (missing extra, unreachable cluster, bad resources)."""
+    """An executor cannot start (a missing extra, an unreachable cluster, bad resources)."""
 
 
 class Executor(ABC):
-    """Runs grading jobs and hands back futures. Use as a context manager."""
+    """Runs grading jobs somewhere, ``capacity`` at a time. Use as a context manager."""
 
-    #: the registry name, shown in reports and summaries
-    name: str = ""
-
-    @abstractmethod
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        """Run ``fn(*args, **kwargs)`` as one job; the future holds its result or exception."""
+    #: how many jobs run at once.
+    capacity: int
 
     @abstractmethod
-    def shutdown(self, *, cancel: bool = False) -> None:
-        """Wait for running jobs (or, with ``cancel``, stop them and drop queued ones)."""
+    def submit(
+        self, job_id: Any, fn: Callable[..., Any], *args: Any, on_done: DoneCallback | None = None
+    ) -> Future:
+        """Start ``fn(*args)`` for ``job_id``; the future holds its return value or exception."""
 
-    @property
-    def capacity(self) -> int:
-        """How many jobs run at once (a hint for progress displays and queue claims)."""
-        return 1
+    @abstractmethod
+    def running(self) -> int:
+        """How many submitted jobs have not finished yet."""
+
+    def free(self) -> int:
+        """How many more jobs may be submitted now without queueing inside the executor."""
+        return max(0, self.capacity - self.running())
+
+    @abstractmethod
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop taking jobs; with ``wait``, return when the running ones have finished;
+        without, stop the running ones."""
 
     def describe(self) -> str:
-        """One line for summaries, e.g. ``local, 2 workers``."""
-        return self.name
+        """One line for summaries and reports, e.g. ``local, 2 workers``."""
+        return f"{type(self).__name__}, capacity {self.capacity}"
 
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.shutdown(cancel=exc_type is not None)
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.shutdown(wait=exc_type is None)
 
 
-def make_executor(name: str, **options: Any) -> Executor:
-    """The executor registered as ``name``, built with ``options`` (its keyword arguments)."""
+def executor_names() -> list[str]:
+    return list(EXECUTORS)
+
+
+def get_executor(name: str, **options: Any) -> Executor:
+    """A new executor of kind ``name`` (``workers=N`` and other options go to its class)."""
     target = EXECUTORS.get(name)
     if target is None:
-        choices = ", ".join(sorted(EXECUTORS))
-        raise ExecutorError(f"--engine: unknown engine {name!r} (choose from {choices})")
+        raise ExecutorError(
+            f"--engine: unknown engine {name!r}; expected one of {', '.join(EXECUTORS)}"
+        )
     module, attr = target.split(":")
     return getattr(importlib.import_module(module), attr)(**options)

@@ -14,11 +14,12 @@ Requires the optional extra: ``pip install 'convgrade[ray]'``.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from convgrade.grader.executors import Executor, ExecutorError
+from convgrade.grader.executors import DoneCallback, Executor, ExecutorError
 
 
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -82,25 +83,47 @@ class RayExecutor(Executor):
             options["memory"] = int(memory_per_job)
         self.cpus_per_job, self.gpus_per_job = cpus_per_job, gpus_per_job
         self._task = ray.remote(_call).options(**options)
-        self._refs: list[Any] = []
+        self._refs: dict[Any, Any] = {}
+        self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        ref = self._task.remote(fn, args, kwargs)
-        self._refs.append(ref)
-        return ref.future()
+    def submit(
+        self, job_id: Any, fn: Callable[..., Any], *args: Any, on_done: DoneCallback | None = None
+    ) -> Future:
+        ref = self._task.remote(fn, args, {})
+        fut = ref.future()
+        with self._lock:
+            self._refs[job_id] = ref
 
-    def shutdown(self, *, cancel: bool = False) -> None:
-        if cancel:
-            for ref in self._refs:
+        def done(f: Future) -> None:
+            with self._lock:
+                self._refs.pop(job_id, None)
+            if on_done is not None:
+                on_done(job_id, f)
+
+        fut.add_done_callback(done)
+        return fut
+
+    def running(self) -> int:
+        with self._lock:
+            return len(self._refs)
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            refs = list(self._refs.values())
+        if wait:
+            with contextlib.suppress(Exception):
+                self._ray.wait(refs, num_returns=len(refs))
+        else:
+            for ref in refs:
                 with contextlib.suppress(Exception):
                     self._ray.cancel(ref, force=True)
-        self._refs.clear()
         if self._started:
             self._ray.shutdown()
             self._started = False
 
     @property
-    def capacity(self) -> int:
+    def capacity(self) -> int:  # type: ignore[override]
+        """Jobs the cluster runs at once by CPUs now (nodes may join or leave)."""
         cpus = self._ray.cluster_resources().get("CPU", 1)
         return max(1, int(cpus // self.cpus_per_job))
 

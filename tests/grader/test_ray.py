@@ -15,7 +15,7 @@ import sys
 
 import pytest
 from convgrade.grader.batch import run_batch
-from convgrade.grader.executors import ExecutorError, make_executor
+from convgrade.grader.executors import ExecutorError, get_executor
 
 from tests.conftest import ROOT
 
@@ -27,10 +27,10 @@ def test_nothing_imports_ray_without_the_ray_engine(tmp_path):
     code = (
         "import sys\n"
         "from convgrade.grader.batch import run_batch\n"
-        "from convgrade.grader.executors import make_executor\n"
+        "from convgrade.grader.executors import get_executor\n"
         "import convgrade.cli.batch\n"
-        "with make_executor('local', workers=1) as ex:\n"
-        "    assert ex.submit(len, 'abc').result() == 3\n"
+        "with get_executor('local', workers=1) as ex:\n"
+        "    assert ex.submit('job', len, 'abc').result() == 3\n"
         "assert 'ray' not in sys.modules, 'ray imported'\n"
         "print('ok')\n"
     )
@@ -40,14 +40,16 @@ def test_nothing_imports_ray_without_the_ray_engine(tmp_path):
 
 
 def test_engine_errors_name_the_option():
-    with pytest.raises(ExecutorError, match="--engine: unknown engine 'spark'"):
-        make_executor("spark")
+    with pytest.raises(
+        ExecutorError, match="--engine: unknown engine 'spark'; expected one of local, ray"
+    ):
+        get_executor("spark")
     with pytest.raises(ExecutorError, match="--cpus-per-job"):
-        make_executor("ray", cpus_per_job=0)
+        get_executor("ray", cpus_per_job=0)
     with pytest.raises(ExecutorError, match="--gpus-per-job"):
-        make_executor("ray", gpus_per_job=1.5)
+        get_executor("ray", gpus_per_job=1.5)
     with pytest.raises(ExecutorError, match="--workers"):
-        make_executor("local", workers=0)
+        get_executor("local", workers=0)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +110,7 @@ def test_a_dead_node_loses_no_submission_and_duplicates_none(cluster, tmp_path):
                 c.add_node(num_cpus=1)  # the cluster stays at two workers
                 return
 
-    executor = make_executor("ray", cpus_per_job=1)  # joins the running cluster
+    executor = get_executor("ray", cpus_per_job=1)  # joins the running cluster
     summary = run_batch(folder, tmp_path / "out", grade, executor=executor, on_done=on_done)
     executor.shutdown()
     assert victims, "no node was killed while grading"
