@@ -19,6 +19,7 @@ from tests.exercises.export.support import (
     quiz_all_kinds_spec,
     quiz_all_types,
     same_number,
+    warned,
 )
 
 QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
@@ -98,9 +99,7 @@ def test_variants_and_dropped_tolerances_are_warned(exported):
     quiz, _, warnings = exported
     for q in quiz.questions:
         if len(q.variants) > 1:
-            assert any(
-                w.startswith(f"blackboard: question {q.id} ") and "pool" in w for w in warnings
-            )
+            assert warned(warnings, "blackboard", q.id, "pool")
         if q.style == "blanks" and any(
             len(expected_blanks(ex)) > 1
             and any(
@@ -109,7 +108,4 @@ def test_variants_and_dropped_tolerances_are_warned(exported):
             )
             for ex in q.variants
         ):
-            assert any(
-                w.startswith(f"blackboard: question {q.id} ") and "matches strings only" in w
-                for w in warnings
-            )
+            assert warned(warnings, "blackboard", q.id, "matches strings only")
