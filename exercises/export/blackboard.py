@@ -164,8 +164,8 @@ def write(quiz: Quiz, out_dir: Path) -> list[str]:
             )
         warn(
             q,
-            f"Blackboard uploads carry no points: set the question's (or the pool's random "
-            f"block's) points to the key's {base.number(q.points)}",
+            "Blackboard uploads carry no points: set each question's (or each pool's random "
+            "block's) points to the question's points (key.json)",
         )
         for item in its:
             rows += ["\t".join(fields) for fields in lines(item, warn)]

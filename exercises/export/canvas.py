@@ -209,7 +209,7 @@ def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
     _outcomes(rp)
     shares = percentages(item)
     for c in cells:  # each blank scores once, whichever of its accepted texts was given
-        cond = _sub(rp, "respcondition")
+        cond = _sub(rp, "respcondition", **{"continue": "Yes"})  # score every right blank
         alts = _sub(_sub(cond, "conditionvar"), "or")
         for aid in answer_ids[c.key]:
             _sub(alts, "varequal", aid, respident=f"response_{c.key}")

@@ -104,8 +104,8 @@ def write(quiz: Quiz, out_dir: Path) -> list[str]:
         if float(q.points) != 1:
             warn(
                 q,
-                f"GIFT has no marks: Moodle imports every question with mark 1; set the quiz "
-                f"slot's mark to the key's {base.number(q.points)} point(s)",
+                "GIFT has no marks: Moodle imports every question with mark 1; set each quiz "
+                "slot's mark to the question's points (key.json)",
             )
         qcat = f"{q.id} {q.title}".strip()
         for item in its:
