@@ -25,8 +25,9 @@ CAPABILITIES = Capabilities(
     numeric="`NUM` with tolerance",
     multiple_choice="`MC`",
     matrix="`FIB_PLUS`, one variable per cell",
-    fallback="FIB_PLUS matches strings only (as Canvas: roundings within the tolerance); "
-    "variants are separate lines (draw 1 from a pool); warns",
+    fallback="FIB_PLUS matches strings only (as Canvas: roundings within the tolerance) and "
+    "weighs blanks evenly; more than 10 blanks become '(part k of n)' questions; variants are "
+    "separate lines (draw 1 from a pool); no points in the file; warns",
     blank_tolerance=False,
 )
 

@@ -27,7 +27,8 @@ CAPABILITIES = Capabilities(
     multiple_choice="`multiple_choice_question`",
     matrix="`fill_in_multiple_blanks_question`, `[X]` ↔ `response_X`",
     fallback="blanks match strings only: a blank with a tolerance accepts the key's roundings "
-    "within it, a non-integer key its exact text; choices become text blanks (listed); warns",
+    "within it, a non-integer key its exact text; blanks weigh evenly, text ignores case, "
+    "multiple choice has no partial credit; choices become text blanks (listed); warns",
     blank_tolerance=False,
 )
 

@@ -21,7 +21,7 @@ CAPABILITIES = Capabilities(
     multiple_choice="`{=a ~b}`",
     matrix="no",
     fallback="one question per blank (numeric, short answer or multiple choice) in a category "
-    "per variant; warns",
+    "per variant; no marks, short answers ignore case; warns",
     multi_blank=False,
 )
 

@@ -23,7 +23,8 @@ CAPABILITIES = Capabilities(
     numeric="`numerical` with `<tolerance>`",
     multiple_choice="`multichoice`",
     matrix="`cloze`, `{w:NUMERICAL:=v:tol}` per cell",
-    fallback="none needed; tokens become SHORTANSWER_C blanks, choices MULTICHOICE blanks",
+    fallback="tokens become SHORTANSWER_C blanks, choices MULTICHOICE blanks; a cloze's mark is "
+    "its weights' sum (warns where that cannot equal the key's points)",
 )
 
 #: Characters with a meaning inside an embedded answer, escaped with a backslash.
