@@ -368,6 +368,7 @@ def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
         "run_isolated([sys.executable, '-c', 'import time; time.sleep(60)'], workdir=work,\n"
         "             limits=Limits(wall_time_s=120), unsafe_no_sandbox=True)\n"
     )
+    mine = isolation.make_workdir()  # a live grader's folder (this process): must stay
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                               stderr=subprocess.DEVNULL)  # fmt: skip
     work = Path(grader.stdout.readline().strip())
@@ -386,7 +387,6 @@ def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
     grader.wait()
     assert work.name.startswith(f"convgrade-{grader.pid}-") and work.is_dir()
     time.sleep(0.3)  # the run dies with its grader (PR_SET_PDEATHSIG)
-    mine = isolation.make_workdir()  # a live grader's folder (this process): must stay
     # a dead pid here, but locked: a grader in another pid namespace sharing /tmp
     other = Path(tempfile.gettempdir()) / f"convgrade-{grader.pid}-elsewhere"
     other.mkdir()
