@@ -544,3 +544,16 @@ def test_grade_submission_survives_a_deep_folder_chain(digits, tmp_path):
     assert res.status == "no-build-model" and res.score == 0.0, res.message
     assert (tmp_path / "out" / "result.json").is_file()
     assert set(Path(tempfile.gettempdir()).glob(f"convgrade-{os.getpid()}-*")) <= before
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bytes_hidden_beyond_path_max_still_count_for_the_disk_limit(tmp_path, backend):
+    limits = Limits(wall_time_s=20, max_file_bytes=4 * 2**20, max_output_bytes=4096)
+    try:
+        out = run_hostile("deep_disk", tmp_path, backend, limits)
+        if out is None:
+            return
+        assert out.status == "file-limit", (out.status, out.message, out.stderr[-300:])
+        assert "work folder grew" in out.message
+    finally:
+        isolation.remove_tree(tmp_path / "work")
