@@ -138,6 +138,7 @@ def walk(
     """
     fd = os.open(root, _DIR_FLAGS)
     names: list[str] = []  # the path from root to where fd is
+    parents: list[tuple[int, int]] = []  # (device, inode) of each folder above fd
     pending: list[list[str]] = []  # sub-folders still to enter, per level
     seen = 0
     try:
@@ -152,6 +153,8 @@ def walk(
                 child = _open_child(fd, name, unlock)
                 if child is None:
                     continue
+                st = os.fstat(fd)
+                parents.append((st.st_dev, st.st_ino))
                 os.close(fd)
                 fd = child
                 names.append(name)
@@ -165,6 +168,9 @@ def walk(
             parent = os.open("..", _DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = parent
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != parents.pop():
+                break  # the folder was moved away meanwhile: ".." is not where we came from
             name = names.pop()
             if on_leave is not None:
                 on_leave(fd, name)
