@@ -42,7 +42,7 @@ def _q(tag: str) -> str:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str):
-    el = etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items()})
+    el = etree.SubElement(parent, _q(tag), attrs)
     if text is not None:
         el.text = text
     return el
@@ -222,14 +222,15 @@ def percentages(item: Item) -> dict[str, str]:
     the rounding so that they sum to exactly 100."""
     w = base.weights(item.cells)
     total = sum(w.values()) or 1
-    out, left = {}, Decimal(100)
+    share = {
+        x: (Decimal(100) * x / total).quantize(Decimal("0.0001")) for x in set(w.values())
+    }  # a part's blanks share one weight
     keys = list(w)
-    for k in keys[:-1]:
-        d = (Decimal(100) * w[k] / total).quantize(Decimal("0.0001"))
-        out[k], left = d, left - d
+    out = {k: format(share[w[k]].normalize(), "f") for k in keys[:-1]}
     if keys:
-        out[keys[-1]] = left
-    return {k: base.number(v) for k, v in out.items()}
+        last = Decimal(100) - sum((share[w[k]] for k in keys[:-1]), Decimal(0))
+        out[keys[-1]] = format(last.normalize(), "f")
+    return out
 
 
 def assessment(quiz: Quiz, warn: base.Warnings) -> tuple[str, etree._Element, float]:
