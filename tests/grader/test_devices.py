@@ -99,10 +99,7 @@ def test_the_jax_backend_trains_and_scores_deterministically(tmp_path):
 
     where = placement("cpu", "jax")
     a = load_assignment("digits-cnn").replace(epochs=2)
-    runs = [
-        grade_submission(GOOD, a, out_dir=tmp_path / str(i), placement=where)
-        for i in range(2)
-    ]
+    runs = [grade_submission(GOOD, a, out_dir=tmp_path / str(i), placement=where) for i in range(2)]
     assert [r.status for r in runs] == ["ok", "ok"], runs[0].message + runs[0].log[-2000:]
     assert runs[0].accuracy == runs[1].accuracy
     assert (runs[0].keras_backend, runs[0].device) == ("jax", "cpu")
