@@ -106,7 +106,10 @@ def _assignment(name: str, epochs: int | None, seed: int | None):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Write result.json, results.json (Gradescope), report.html here.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress.")
-def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir, quiet):
+@click.option("--server", metavar="URL",
+              help="Grade on the course's server (token from `grade login URL`).")  # fmt: skip
+def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir, quiet,
+           server):  # fmt: skip
     """Train the Keras model that FILE builds and score it on the assignment's test set.
 
     FILE is a .py file (or a .ipynb notebook) defining build_model(task), optionally
@@ -118,6 +121,10 @@ def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, se
       grade submit examples/submissions/digits-cnn/lecture_cnn.py -a digits-cnn
       grade submit mine.ipynb -a cifar10-cnn --out results/ --data ~/cifar-10-batches-py
     """
+    if server:
+        from convgrade.cli.serve import submit_remote
+
+        sys.exit(submit_remote(file, assignment, server, quiet))
     a = _assignment(assignment, epochs, seed)
     limits = _limits(a, time_limit, memory_limit)
     grade = _grader(limits, backend, data, None if quiet else show_progress)
