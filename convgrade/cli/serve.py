@@ -185,7 +185,7 @@ def submit_remote(file: Path, assignment: str, server: str, quiet: bool) -> int:
 
     view = client.follow(sub["id"], on_status, (lambda d: None) if quiet else show_progress)
     result = view.get("result") or {}
-    from convgrade.grader.service.app import to_result
+    from convgrade.grader.service.views import to_result
 
     res = to_result(result)
     if view.get("score_visible", True):

@@ -55,18 +55,9 @@ def _grader(limits, backend: str, data: str | None, progress):
 
 def show_progress(info: dict) -> None:
     """One line per epoch on stderr."""
-    if "stage" in info:
-        click.echo(
-            f"training {info.get('params', 0):,} parameters for {info.get('epochs')} epochs",
-            err=True,
-        )
-        return
-    parts = [f"epoch {info.get('epoch')}/{info.get('epochs')}"]
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        v = info.get(key)
-        if isinstance(v, (int, float)):
-            parts.append(f"{key} {v:.4f}")
-    click.echo("  ".join(parts), err=True)
+    from convgrade.grader.service.views import progress_line
+
+    click.echo(progress_line(info), err=True)
 
 
 def _options(f):

@@ -8,7 +8,6 @@ sign-ins are rate limited per client address.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -20,11 +19,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from convgrade.grader.batch import canvas_csv, moodle_csv
-from convgrade.grader.result import Result
 from convgrade.grader.service import auth, queue
 from convgrade.grader.service.course import Course
 from convgrade.grader.service.grading import Dispatcher
 from convgrade.grader.service.store import DONE, QUEUED, Store, Submission, User, utcnow
+from convgrade.grader.service.views import progress_line, to_result
 from convgrade.templates import TEMPLATE_DIR
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import (
@@ -230,33 +229,29 @@ def create_app(
             return view(s, sub, user, full=True)
 
     @app.get("/api/submissions/{sub_id}/events")
-    def api_events(request: Request, sub_id: int):
+    def api_events(request: Request, sub_id: int, after: int = 0):
+        """Server-sent events: ``status`` (queue place), ``progress`` (per epoch), ``result``."""
         user = user_of(request)
         own(user, sub_id)
-        return StreamingResponse(events(sub_id, user), media_type="text/event-stream",
+        return StreamingResponse(events(sub_id, user, after), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})  # fmt: skip
 
-    def events(sub_id: int, user: User) -> Iterator[str]:
-        last, seen, stop = 0, None, time.monotonic() + SSE_MAX_S
+    def events(sub_id: int, user: User, after: int) -> Iterator[str]:
+        last, seen, stop = after, None, time.monotonic() + SSE_MAX_S
         while time.monotonic() < stop:
             with store.read() as s:
                 sub = s.get(Submission, sub_id)
                 new = queue.events_after(s, sub_id, last)
                 state = (sub.status, queue.position(s, sub))
+                if state != seen and sub.status != DONE:
+                    seen = state
+                    yield _sse("status", {"status": state[0], "position": state[1]})
                 for e in new:
                     last = e.id
                     yield f"event: progress\ndata: {e.data}\n\n"
-                if state != seen:
-                    seen = state
-                    yield (
-                        "event: status\ndata: "
-                        + json.dumps({"status": state[0], "position": state[1]})
-                        + "\n\n"
-                    )
                 if sub.status == DONE:
-                    yield (
-                        "event: result\ndata: " + json.dumps(view(s, sub, user, full=True)) + "\n\n"
-                    )
+                    yield _sse("status", {"status": DONE, "position": 0})
+                    yield _sse("result", view(s, sub, user, full=True))
                     return
             time.sleep(0.25)
 
@@ -337,7 +332,10 @@ def create_app(
         sub = own(user, sub_id)
         with store.read() as s:
             v = view(s, sub, user, full=True)
-        return page(request, "submission.html.j2", user, sub=v)
+            shown = queue.events_after(s, sub_id, 0)
+        lines = [progress_line(json.loads(e.data)) for e in shown]
+        last = shown[-1].id if shown else 0
+        return page(request, "submission.html.j2", user, sub=v, lines=lines, last=last)
 
     @app.get("/submissions/{sub_id}/report", response_class=HTMLResponse)
     def report(request: Request, sub_id: int):
@@ -493,11 +491,8 @@ def gradebook_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def to_result(d: dict[str, Any]) -> Result:
-    """A Result from stored JSON (unknown keys dropped, missing ones defaulted)."""
-    names = {f.name for f in dataclasses.fields(Result)}
-    base = {"status": "error", "message": "", "assignment": "", "submission": "", "max_score": 0}
-    return Result(**{**base, **{k: v for k, v in d.items() if k in names}})
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
 def _check_content(suffix: str, data: bytes) -> None:
