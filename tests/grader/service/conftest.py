@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-PG_BIN = Path(os.environ.get("CONVGRADE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """Debian's PostgreSQL binaries (newest installed version), or $CONVGRADE_PG_BIN."""
+    if os.environ.get("CONVGRADE_PG_BIN"):
+        return Path(os.environ["CONVGRADE_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 TINY = '''"""A tiny digits CNN: one epoch is enough for the service tests."""
 import keras
 from keras import layers
