@@ -86,7 +86,7 @@ def test_one_in_the_queue_and_the_submission_limit(tmp_path, db_url):
         assert third.status_code == 429 and "2 per 24 h" in third.json()["error"]
 
 
-def test_late_penalty_and_hard_cutoff(tmp_path, db_url):
+def test_late_submissions_lose_the_daily_penalty(tmp_path, db_url):
     late = write_course(
         tmp_path / "late",
         assignment='name = "digits-cnn"\ndeadline = 2020-01-01T00:00:00Z\n'
