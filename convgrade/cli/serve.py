@@ -58,9 +58,6 @@ def sync_roster(store, students) -> None:
     help="How many submissions to grade at once (each in its own sandbox).",
 )
 @click.option(
-    "--executor", default="local", show_default=True, help="Where jobs run (see docs/service.md)."
-)
-@click.option(
     "--backend",
     type=click.Choice(["auto", "bwrap", "subprocess"]),
     default="auto",
@@ -69,7 +66,7 @@ def sync_roster(store, students) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-def serve(course_file, db, workers, executor, backend, host, port):  # fmt: skip
+def serve(course_file, db, workers, backend, host, port):  # fmt: skip
     """Serve COURSE_FILE: students upload, the server grades in a durable queue.
 
     \b
@@ -81,7 +78,7 @@ def serve(course_file, db, workers, executor, backend, host, port):  # fmt: skip
     import uvicorn
 
     from convgrade.grader.executors import get_executor
-    from convgrade.grader.isolation import BackendUnavailable, resolve_backend
+    from convgrade.grader.isolation import BackendUnavailable, check_not_unsafe, resolve_backend
     from convgrade.grader.service.app import create_app
     from convgrade.grader.service.course import load_course
     from convgrade.grader.service.grading import Dispatcher, grade_file
@@ -90,11 +87,12 @@ def serve(course_file, db, workers, executor, backend, host, port):  # fmt: skip
     course = load_course(course_file)
     try:
         backend = resolve_backend(backend)
+        check_not_unsafe(backend)  # refuse once, before any student
     except BackendUnavailable as exc:
         raise ConvgradeError(str(exc)) from None
     store = open_store(db)
     sync_roster(store, course.roster)
-    pool = get_executor(executor, workers=workers)
+    pool = get_executor("local", workers=workers)
 
     def grade(path, ca, progress):
         return grade_file(path, ca, progress, backend=backend)

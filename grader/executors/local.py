@@ -9,8 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from convgrade.exercises.errors import ConvgradeError
-from convgrade.grader.executors import DoneCallback, Executor
+from convgrade.grader.executors import DoneCallback, Executor, ExecutorError
 
 
 class LocalExecutor(Executor):
@@ -18,7 +17,7 @@ class LocalExecutor(Executor):
 
     def __init__(self, workers: int = 1) -> None:
         if workers < 1:
-            raise ConvgradeError(f"--workers: expected at least 1, got {workers}")
+            raise ExecutorError(f"--workers: expected at least 1, got {workers}")
         self.capacity = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
         self._lock = threading.Lock()
@@ -50,3 +49,6 @@ class LocalExecutor(Executor):
 
             stop_all()
         self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def describe(self) -> str:
+        return f"local, {self.capacity} worker{'s' if self.capacity != 1 else ''}"
