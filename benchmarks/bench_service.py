@@ -67,6 +67,8 @@ def main() -> None:
     )  # fmt: skip
     try:
         while True:
+            if server.poll() is not None:
+                sys.exit("grade serve exited")
             try:
                 httpx.get(url + "/api/me")
                 break
