@@ -8,13 +8,14 @@ sign-ins are rate limited per client address.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from convgrade.grader.service.store import DONE, QUEUED, Store, Submission, User
 from convgrade.grader.service.views import progress_line, to_result
 from convgrade.templates import TEMPLATE_DIR
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -202,9 +204,9 @@ def create_app(
     async def api_submit(
         request: Request, assignment: Annotated[str, Form()], file: Annotated[UploadFile, File()]
     ):
-        user = user_of(request)
+        user = await run_in_threadpool(user_of, request)
         data = await read_upload(request, file)
-        sub_id, pos = accept(user, assignment, file, data)
+        sub_id, pos = await run_in_threadpool(accept, user, assignment, file, data)
         return JSONResponse({"id": sub_id, "position": pos}, status_code=201)
 
     @app.get("/api/me")
@@ -236,24 +238,37 @@ def create_app(
         return StreamingResponse(events(sub_id, user, after), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})  # fmt: skip
 
-    def events(sub_id: int, user: User, after: int) -> Iterator[str]:
-        last, seen, stop = after, None, time.monotonic() + SSE_MAX_S
+    async def events(sub_id: int, user: User, after: int) -> AsyncIterator[str]:
+        """The stream: polls the database from the thread pool, waits on the event loop (an
+        open stream holds no thread)."""
+        state: dict[str, Any] = {"last": after, "seen": None}
+        stop = time.monotonic() + SSE_MAX_S
         while time.monotonic() < stop:
-            with store.read() as s:
-                sub = s.get(Submission, sub_id)
-                new = queue.events_after(s, sub_id, last)
-                state = (sub.status, queue.position(s, sub))
-                if state != seen and sub.status != DONE:
-                    seen = state
-                    yield _sse("status", {"status": state[0], "position": state[1]})
-                for e in new:
-                    last = e.id
-                    yield f"event: progress\ndata: {e.data}\n\n"
-                if sub.status == DONE:
-                    yield _sse("status", {"status": DONE, "position": 0})
-                    yield _sse("result", view(s, sub, user, full=True))
-                    return
-            time.sleep(0.25)
+            chunks, done = await run_in_threadpool(poll, sub_id, user, state)
+            for chunk in chunks:
+                yield chunk
+            if done:
+                return
+            await asyncio.sleep(0.25)
+
+    def poll(sub_id: int, user: User, state: dict[str, Any]) -> tuple[list[str], bool]:
+        """New SSE chunks of a submission since ``state``; True when it is graded."""
+        out = []
+        with store.read() as s:
+            sub = s.get(Submission, sub_id)
+            new = queue.events_after(s, sub_id, state["last"])
+            now = (sub.status, queue.position(s, sub))
+            if now != state["seen"] and sub.status != DONE:
+                state["seen"] = now
+                out.append(_sse("status", {"status": now[0], "position": now[1]}))
+            for e in new:
+                state["last"] = e.id
+                out.append(f"event: progress\ndata: {e.data}\n\n")
+            if sub.status == DONE:
+                out.append(_sse("status", {"status": DONE, "position": 0}))
+                out.append(_sse("result", view(s, sub, user, full=True)))
+                return out, True
+        return out, False
 
     def view(s, sub: Submission, user: User, full: bool = False) -> dict[str, Any]:
         """What the asker may see of a submission (scores hidden before the deadline if so set)."""
@@ -320,10 +335,10 @@ def create_app(
         file: Annotated[UploadFile, File()],
         csrf: Annotated[str, Form()] = "",
     ):
-        user = user_of(request)
+        user = await run_in_threadpool(user_of, request)
         check_csrf(request, user, csrf)
         data = await read_upload(request, file)
-        sub_id, _ = accept(user, assignment, file, data)
+        sub_id, _ = await run_in_threadpool(accept, user, assignment, file, data)
         return RedirectResponse(f"/submissions/{sub_id}", status_code=303)
 
     @app.get("/submissions/{sub_id}", response_class=HTMLResponse)
