@@ -164,13 +164,15 @@ def build(key: Key) -> dict[str, Any]:
             items.append(
                 {
                     "name": item.name,
+                    "ident": item.ident,
                     "question": q.id,
                     "variant": item.index,
                     "mode": item.mode,
                     "points": float(q.points),
                     "part_points": qk.part_points,
                     "cells": [
-                        {"label": c.label, "kind": c.kind, "key": c.text} for c in item.cells
+                        {"id": c.key, "label": c.label, "kind": c.kind, "key": c.text}
+                        for c in item.cells
                     ],
                     "responses": item_responses(item, qk),
                 }
