@@ -4,7 +4,7 @@
 # PYTHON: the interpreter whose convgrade reads key.json (default .venv/bin/python).
 # MOODLE, QTIMIG, QTIGEM: where Moodle, QTIMigrationTool and the qti gem were unpacked.
 set -u
-B=$(realpath "$1"); PY=$(realpath "${2:-.venv/bin/python}")
+B=$(realpath "$1"); PY=$(realpath -s "${2:-.venv/bin/python}")
 V=$(dirname "$(realpath "$0")")
 MOODLE=${MOODLE:-/opt/moodle}; QTIMIG=${QTIMIG:-/opt/qtimig}; QTIGEM=${QTIGEM:-/opt/qti-gem}
 "$PY" "$V/responses.py" "$B/key.json" > "$B/responses.json" || exit 1
