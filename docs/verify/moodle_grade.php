@@ -185,13 +185,22 @@ foreach ($files as $fmt => $file) {
                     continue;
                 }
             } else if (count($targets) == count($values)) {
-                // A quiz holding the blanks' questions: marks add up.
+                // A quiz holding the blanks' questions: marks add up. Also as it would be with
+                // each question's mark set by hand to its blank's share of the key's points.
                 $mark = 0.0;
+                $keyed = 0.0;
                 foreach ($targets as $k => $t) {
                     list($f, $m, $mx) = cgv_grade($t->id, [$values[$k]], false);
                     $mark += $m;
+                    $keyed += $f * $item['cells'][$k]['share'];
                 }
                 $fraction = $maxmark ? $mark / $maxmark : 0.0;
+                $rows[] = ['format' => $fmt . '-keymarks', 'item' => $name, 'qtype' => $qtype,
+                    'response' => $resp['kind'], 'moodle_fraction' => round($keyed / $item['points'], 7),
+                    'key_fraction' => $resp['key_fraction'], 'key_exact' => $resp['key_exact'],
+                    'diff' => round($keyed / $item['points'] - $resp['key_exact'], 7),
+                    'moodle_mark' => round($keyed, 7), 'moodle_max_mark' => $item['points'],
+                    'key_points' => $item['points'], 'status' => 'graded'];
             } else {
                 $rows[] = ['format' => $fmt, 'item' => $name, 'response' => $resp['kind'],
                     'status' => sprintf('%d questions for %d blanks', count($targets), count($values))];
@@ -222,6 +231,9 @@ foreach ($rows as $r) {
     printf("%-48s %-6s %-28s %9.6f %9.6f %+9.6f %8s %8s%s\n", mb_substr($r['item'], 0, 48),
         $r['format'], mb_substr($r['response'], 0, 28), $r['moodle_fraction'], $r['key_exact'],
         $r['diff'], $r['moodle_max_mark'], $r['key_points'], $flag);
+}
+if (array_filter($rows, fn($r) => $r['format'] === 'gift-keymarks')) {
+    $summary['gift-keymarks'] = ['imported' => $summary['gift']['imported']];
 }
 foreach ($summary as $fmt => $s) {
     $graded = array_filter($rows, fn($r) => $r['format'] === $fmt && $r['status'] === 'graded');

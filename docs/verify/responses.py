@@ -27,7 +27,7 @@ import sys
 from typing import Any
 
 from convgrade.exercises.answer_sheets import Key, asked_parts, load_key
-from convgrade.exercises.checking import QuestionResult, check_exercise
+from convgrade.exercises.checking import QuestionResult, check_exercise, part_points
 from convgrade.exercises.export import base
 from convgrade.exercises.model import Exercise
 from convgrade.exercises.quiz import Question, Quiz
@@ -154,6 +154,14 @@ def item_responses(item: base.Item, qk: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _shares(item: base.Item, qk: Any) -> list[float]:
+    """Each blank's share of the question's points in the key: its part's points (as
+    ``grade check`` splits them) over the part's blanks."""
+    parts = [p for p, cs, _ in item.parts if cs]
+    split = part_points(parts, float(qk.points or 0), qk.part_points)
+    return [split[c.part.id] / n for p, cs, _ in item.parts if (n := len(cs)) for c in cs]
+
+
 def build(key: Key) -> dict[str, Any]:
     """The responses document for every item of every question."""
     quiz = quiz_from_key(key)
@@ -171,8 +179,8 @@ def build(key: Key) -> dict[str, Any]:
                     "points": float(q.points),
                     "part_points": qk.part_points,
                     "cells": [
-                        {"id": c.key, "label": c.label, "kind": c.kind, "key": c.text}
-                        for c in item.cells
+                        {"id": c.key, "label": c.label, "kind": c.kind, "key": c.text, "share": w}
+                        for c, w in zip(item.cells, _shares(item, qk), strict=True)
                     ],
                     "responses": item_responses(item, qk),
                 }
