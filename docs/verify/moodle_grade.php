@@ -143,6 +143,9 @@ foreach ($files as $fmt => $file) {
         echo '   Moodle said: ', mb_substr($imp['said'], 0, 600), "\n";
     }
     if (!$n) {
+        foreach ($data['items'] as $item) {
+            $rows[] = ['format' => $fmt, 'item' => $item['name'], 'response' => '-', 'status' => 'not imported'];
+        }
         continue;
     }
     // Imported questions by name, in file order.
@@ -250,7 +253,7 @@ foreach ($summary as $fmt => $s) {
     $summary[$fmt] += ['responses' => count($graded), 'agree' => count($agree),
         'key_scores_1' => count($keyok), 'items' => count($keyall), 'marks_equal_points' => count($markok),
         'not_graded' => count($notimp)];
-    printf("SUMMARY %s: imported %d; %d/%d responses agree with the key within 1e-6; key response scores 1 in %d/%d items; question marks equal key points in %d/%d; %d not graded\n",
+    printf("SUMMARY %s: imported %d; %d/%d responses agree with the key within 1e-6; key response scores 1 in %d/%d items; question marks equal key points in %d/%d; %d items or responses not graded\n",
         $fmt, $s['imported'], count($agree), count($graded), count($keyok), count($keyall),
         count($markok), count($keyall), count($notimp));
 }
