@@ -10,6 +10,7 @@ answers (``convgrade.exercises.checking.check_exercise``, as ``grade check`` mar
   tokens replaced);
 - ``cell <id>[i,j] off``: one blank of a multi-blank part off;
 - ``case <id>``: a token part typed in upper case (the key is case-sensitive);
+- ``part <id> within tolerance``: every blank of a part with a tolerance off by 0.9 of it;
 - ``option k``: a multiple-choice item answered with its k-th option.
 
 Usage: ``python docs/verify/responses.py BUILD/key.json > responses.json``.
@@ -24,6 +25,7 @@ import json
 import math
 import re
 import sys
+from decimal import Decimal
 from typing import Any
 
 from convgrade.exercises.answer_sheets import Key, asked_parts, load_key
@@ -147,6 +149,13 @@ def item_responses(item: base.Item, qk: Any) -> list[dict[str, Any]]:
             c = cells[0]
             where = ",".join(map(str, _path(c)))
             out.append(_response(item, qk, f"cell {part.id}[{where}] off", {c.key: _wrong(c)}))
+        tol = [c for c in cells if c.kind == "numeric" and c.tolerance]
+        if tol:  # every blank off by 0.9 of its tolerance: still right
+            near = {}
+            for c in tol:
+                v = float(base.decimal(c.value) + base.decimal(c.tolerance) * Decimal("0.9"))
+                near[c.key] = (base.number(v), v)
+            out.append(_response(item, qk, f"part {part.id} within tolerance", near))
         if part.type == "tokens":
             up = {c.key: (c.text.upper(), _get(part.answer, _path(c)).upper()) for c in cells}
             if any(t != c.text for c, (t, _) in zip(cells, up.values(), strict=True)):
