@@ -2,7 +2,8 @@
 # Verify one build folder against the real importers (recipe: docs/verify-lms.md).
 #   docs/verify/run.sh BUILD_DIR [PYTHON]
 # PYTHON: the interpreter whose convgrade reads key.json (default .venv/bin/python).
-# MOODLE, QTIMIG, QTIGEM: where Moodle, QTIMigrationTool and the qti gem were unpacked.
+# MOODLE, QTIMIG, QTIGEM: where Moodle, QTIMigrationTool and the qti gem were unpacked;
+# PYSLET_PY: a python with pyslet, to grade the QTI 2.1 items (skipped when unset).
 set -u
 B=$(realpath "$1"); PY=$(realpath -s "${2:-.venv/bin/python}")
 V=$(dirname "$(realpath "$0")")
@@ -23,4 +24,9 @@ done
 "$PY" "$V/canvas_report.py" responses.json --gem qtigem-canvas.jsonl --gem-qti21 qtigem-qti21.jsonl \
     --qtimig qtimig-out --json canvas-rows.json > canvas-table.txt
 echo "canvas report: rc=$? (table: $B/canvas-table.txt)"
-grep -h '^== \|^SUMMARY' moodle-table.txt canvas-table.txt
+if [ -n "${PYSLET_PY:-}" ]; then
+    "$PYSLET_PY" "$V/qti21_grade.py" responses.json qti21 --json qti21-results.json \
+        > qti21-table.txt 2> qti21.err
+    echo "qti21 (pyslet): rc=$? (table: $B/qti21-table.txt)"
+fi
+grep -h '^== \|^SUMMARY' moodle-table.txt canvas-table.txt qti21-table.txt 2>/dev/null
