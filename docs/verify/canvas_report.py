@@ -44,7 +44,7 @@ def _fraction_even(item: dict[str, Any], accepted: dict[str, set[str]], fold: se
     return right / len(cells)
 
 
-def _compare(item, tool, kind, points, accepted, fold, error=None) -> dict[str, Any]:
+def _compare(item, tool, kind, points, accepted, fold, error=None, correct=None) -> dict[str, Any]:
     row: dict[str, Any] = {"item": item["name"], "tool": tool, "type": kind}
     if error:
         row["error"] = error
@@ -67,6 +67,9 @@ def _compare(item, tool, kind, points, accepted, fold, error=None) -> dict[str, 
     else:
         partial = [r for r in item["responses"] if r["kind"] != "key" and r["key_exact"] > 0]
         row["key_partial_distractors"] = len(partial)
+        if correct is not None:  # the option the importer marks correct is the key's
+            key = next(r["option"] for r in item["responses"] if r["kind"] == "key")
+            row["key_option_correct"] = correct == key
     return row
 
 
@@ -92,8 +95,20 @@ def gem_rows(items: list[dict[str, Any]], path: Path, tool: str) -> list[dict[st
             accepted[cell].add(str(s.get("values")))
             if s.get("case") == "no":
                 fold.add(cell)
+        correct = None
+        if d.get("choices") and d.get("scoring"):
+            right = str(d["scoring"][0].get("values"))
+            correct = d["choices"].index(right) if right in d["choices"] else -1
         rows.append(
-            _compare(item, tool, d.get("interaction"), d.get("points_possible"), accepted, fold)
+            _compare(
+                item,
+                tool,
+                d.get("interaction"),
+                d.get("points_possible"),
+                accepted,
+                fold,
+                correct=correct,
+            )
         )
     return rows
 
@@ -173,6 +188,12 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
                     f"; responseIf/ElseIf chains (only the first right blank scores) in {chained}"
                 )
         mc = [r for r in ok if "key_partial_distractors" in r]
+        checked = [r for r in mc if "key_option_correct" in r]
+        if checked:
+            line += (
+                f"; the key's option marked correct in "
+                f"{sum(r['key_option_correct'] for r in checked)}/{len(checked)} multiple choice"
+            )
         if mc:
             line += (
                 f"; multiple choice: {sum(r['key_partial_distractors'] for r in mc)} distractors "

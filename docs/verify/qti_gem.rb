@@ -22,6 +22,7 @@ def describe(item)
     h.transform_values { |v| v.is_a?(String) ? v : v.as_json }
   end
   row[:blanks] = model.blanks.length if model.respond_to?(:blanks)
+  row[:choices] = model.answers.map(&:identifier) if row[:interaction] == 'ChoiceInteraction'
   row
 rescue StandardError, NotImplementedError => e
   { identifier: (item.identifier rescue nil), error: "#{e.class}: #{e.message}"[0, 300] }
