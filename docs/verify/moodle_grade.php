@@ -25,11 +25,8 @@ foreach (['xml', 'gift'] as $fmt) {
 }
 $outfile = $opts['out'] ?? null;
 require($opts['moodle'] . '/config.php');
-require_once($CFG->libdir . '/questionlib.php');
+require_once(__DIR__ . '/moodle_import.php');
 require_once($CFG->dirroot . '/course/lib.php');
-require_once($CFG->dirroot . '/question/format.php');
-require_once($CFG->dirroot . '/question/format/xml/format.php');
-require_once($CFG->dirroot . '/question/format/gift/format.php');
 require_once($CFG->dirroot . '/question/engine/lib.php');
 
 \core\session\manager::set_user(get_admin());
@@ -42,35 +39,6 @@ $course = create_course((object) [
     'shortname' => 'cgv-' . $data['set_id'] . '-' . time() . '-' . random_string(4),
 ]);
 $context = context_course::instance($course->id);
-
-/**
- * Import one file with Moodle's own format class, as Question bank > Import does
- * (match grades: "error if grade not listed", categories and contexts from the file).
- */
-function cgv_import(string $fmt, string $file, stdClass $course, context $context): array {
-    $top = question_make_default_categories([$context]);
-    $format = $fmt === 'xml' ? new qformat_xml() : new qformat_gift();
-    $format->setCategory($top);
-    $format->setContexts([$context]);
-    $format->setCourse($course);
-    $format->setFilename($file);
-    $format->setRealfilename(basename($file));
-    $format->setMatchgrades('error');
-    $format->setCatfromfile(true);
-    $format->setContextfromfile(true);
-    $format->setStoponerror(true);
-    ob_start();
-    $ok = false;
-    $exception = '';
-    try {
-        $ok = $format->importpreprocess() && $format->importprocess() && $format->importpostprocess();
-    } catch (Throwable $e) {
-        $exception = get_class($e) . ': ' . $e->getMessage();
-    }
-    $said = trim(preg_replace('/\s+/', ' ', html_entity_decode(strip_tags(ob_get_clean()))));
-    return ['ok' => $ok, 'ids' => $format->questionids, 'errors' => $format->importerrors ?? 0,
-        'said' => $said, 'exception' => $exception];
-}
 
 /** The response data for one (sub)question: $value is the typed text or an option index. */
 function cgv_data(question_definition $q, question_attempt $qa, $value, bool $option): array {

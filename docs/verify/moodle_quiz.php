@@ -19,9 +19,7 @@ if (empty($opts['moodle']) || empty($opts['xml']) || empty($opts['key'])) {
 $xmlfile = realpath($opts['xml']);
 $key = json_decode(file_get_contents($opts['key']), true);
 require($opts['moodle'] . '/config.php');
-require_once($CFG->libdir . '/questionlib.php');
-require_once($CFG->dirroot . '/question/format.php');
-require_once($CFG->dirroot . '/question/format/xml/format.php');
+require_once(__DIR__ . '/moodle_import.php');
 require_once($CFG->dirroot . '/mod/quiz/locallib.php');
 require_once($CFG->libdir . '/testing/generator/lib.php');
 
@@ -31,27 +29,15 @@ $course = $gen->create_course(['fullname' => 'convgrade quiz ' . $key['set_id'],
     'shortname' => 'cgq-' . $key['set_id'] . '-' . time() . '-' . random_string(4)]);
 $context = context_course::instance($course->id);
 
-$format = new qformat_xml();
-$format->setCategory(question_make_default_categories([$context]));
-$format->setContexts([$context]);
-$format->setCourse($course);
-$format->setFilename($xmlfile);
-$format->setRealfilename(basename($xmlfile));
-$format->setMatchgrades('error');
-$format->setCatfromfile(true);
-$format->setContextfromfile(true);
-$format->setStoponerror(true);
-ob_start();
-$ok = $format->importpreprocess() && $format->importprocess() && $format->importpostprocess();
-ob_end_clean();
-printf("imported %d question(s)%s\n", count($format->questionids), $ok ? '' : ' (import FAILED)');
+$imp = cgv_import('xml', $xmlfile, $course, $context);
+printf("imported %d question(s)%s\n", count($imp['ids']), $imp['ok'] ? '' : ' (import FAILED)');
 
 // Each key question's category: the one holding the questions named "<id> ...".
 $points = [];
 foreach ($key['questions'] as $q) {
     $points[$q['id']] = (float) $q['points'];
 }
-list($insql, $params) = $DB->get_in_or_equal($format->questionids);
+list($insql, $params) = $DB->get_in_or_equal($imp['ids']);
 $sql = "SELECT q.id, q.name, q.defaultmark, qbe.questioncategoryid AS category
           FROM {question} q
           JOIN {question_versions} qv ON qv.questionid = q.id
