@@ -54,6 +54,7 @@ def environment(fmt: str) -> jinja2.Environment:
         env.filters["mfactor"] = lambda v: Markup(f"({v})" if v.startswith("-") else v)
         env.filters["tstr"] = typst_string
     env.filters["token_list"] = token_list
+    env.filters["window_sum"] = window_sum
     return env
 
 
@@ -97,7 +98,8 @@ def kernel_filters(k: list[list[list[list[Any]]]]) -> list[list[list[list[Any]]]
 
 
 #: Characters with a meaning in Typst markup; a backslash makes each one literal.
-_TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/=+\-.\"':])")
+_TYPST_ESCAPES = str.maketrans({c: "\\" + c for c in "\\#$*_`<>@[]~/=+-.\"':"})
+_SPACES = re.compile(r"\s+")
 
 
 def typst_escape(value: Any) -> Markup:
@@ -106,8 +108,21 @@ def typst_escape(value: Any) -> Markup:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = format_number(value)
-    text = re.sub(r"\s+", " ", str(value))
-    return Markup(_TYPST_SPECIAL.sub(r"\\\1", text))
+    text = str(value)
+    if "\n" in text or "  " in text or "\t" in text:
+        text = _SPACES.sub(" ", text)
+    return Markup(text.translate(_TYPST_ESCAPES))
+
+
+def window_sum(step: dict[str, Any]) -> str:
+    """A window step's products as typeset text: ``3 · (−1) + 0 · 2 + 1``."""
+    pairs = enumerate(zip(step["values"], step["weights"]))
+    terms = [
+        f"{(format_factor if i else format_number)(v)} · {format_factor(w)}" for i, (v, w) in pairs
+    ]
+    if "bias" in step:
+        terms.append(format_factor(step["bias"]))
+    return pretty_math(" + ".join(terms))
 
 
 def token_list(tokens: list[str]) -> str:

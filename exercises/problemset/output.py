@@ -294,7 +294,8 @@ def _write_all(ps, tmp, chosen, writers, result, progress, check) -> None:
         if "pdf" in chosen:
             with clock("pdf"):
                 typ = key_bodies(ps, progress, "typst")
-                write_pdf(typst_doc(f"Key · {spec.title}", typ), tmp / "key.pdf")
+                # untagged: the instructor's key of thousands of pages, 3 times smaller so
+                write_pdf(typst_doc(f"Key · {spec.title}", typ), tmp / "key.pdf", tagged=False)
     quiz = ps.quiz() if any(f in LMS_FORMATS for f in chosen) else None
     for fmt in chosen:
         if fmt in LMS_FORMATS:
