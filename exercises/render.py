@@ -100,6 +100,7 @@ def kernel_filters(k: list[list[list[list[Any]]]]) -> list[list[list[list[Any]]]
 #: Characters with a meaning in Typst markup; a backslash makes each one literal.
 _TYPST_ESCAPES = str.maketrans({c: "\\" + c for c in "\\#$*_`<>@[]~/=+-.\"':"})
 _SPACES = re.compile(r"\s+")
+_UNESCAPE = re.compile(r"\\(.)")
 
 
 def typst_escape(value: Any) -> Markup:
@@ -131,7 +132,10 @@ def token_list(tokens: list[str]) -> str:
 
 
 def typst_string(value: Any) -> Markup:
-    """A Typst string literal (for ``raw(...)`` and text inside math)."""
+    """A Typst string literal (for ``raw(...)`` and text inside math); markup (text a template
+    captured with ``{% set %}``, already escaped) is unescaped first."""
+    if hasattr(value, "__html__"):
+        value = _UNESCAPE.sub(r"\1", str(value))
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return Markup(f'"{text}"')
 

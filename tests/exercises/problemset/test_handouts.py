@@ -231,3 +231,14 @@ def test_typst_compile_error_is_a_clear_message():
 
     with pytest.raises(ConvgradeError, match="typesetting the PDF failed"):
         compile_typst("#let x = (")
+
+
+def test_typst_code_blocks_print_code_as_written():
+    from convgrade.exercises.problemset.pdf import compile_typst
+
+    ex = exercises.generate("text_vectorization", seed=2)
+    src = render(ex, "typst")
+    corpus = ex.params["corpus"][0]
+    text = PdfReader(io.BytesIO(compile_typst(src))).pages[0].extract_text()
+    assert repr(corpus) in text
+    assert "\\'" not in text
