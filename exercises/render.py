@@ -35,6 +35,7 @@ def environment(fmt: str) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=fmt in ESCAPED,
         finalize=typst_escape if fmt == "typst" else None,
+        auto_reload=False,  # templates ship with the package: no stat() per get_template
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
