@@ -70,6 +70,9 @@ def _items(ps: ProblemSet, paper: Paper, fmt: str | None) -> list[dict[str, Any]
                 "mc": opts is not None,
                 "variant": None if ps.roster else paper.variant_index[qid],
                 "space": q.section.answer_space,
+                # two answer areas for matrices do not fit on one page with the prompt
+                "tall": q.section.answer_space != "none"
+                and sum(p.type in ("matrix", "tensor") for p in ex.parts) >= 2,
                 "grids": {
                     p.id: answer_grid(ex, p) for p in ex.parts if p.type in ("matrix", "tensor")
                 },

@@ -242,3 +242,26 @@ def test_typst_code_blocks_print_code_as_written():
     text = PdfReader(io.BytesIO(compile_typst(src))).pages[0].extract_text()
     assert repr(corpus) in text
     assert "\\'" not in text
+
+
+def test_a_question_taller_than_a_page_breaks_between_whole_parts(tmp_path, monkeypatch):
+    from convgrade.exercises.problemset.assemble import assemble
+    from convgrade.exercises.problemset.documents import paper_body, typst_doc
+    from convgrade.exercises.problemset.pdf import compile_typst
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        'title = "T"\nset_id = "t"\n[[section]]\nkind = "conv2d"\n'
+        '[[section]]\nkind = "conv2d_pool"\ndifficulty = 3\n'
+    )
+    ps = assemble(load_spec(spec), b"k", variants=1)
+    src = paper_body(ps, ps.papers[0], "typst")
+    # conv2d (one answer grid) stays whole; conv2d_pool (two grids) may break between parts
+    assert src.count("#question(breakable: false)") == 1
+    assert src.count("#question(breakable: true)") == 1
+    reader = PdfReader(io.BytesIO(compile_typst(typst_doc("T", [src]))))
+    texts = [p.extract_text() for p in reader.pages]
+    # every page has its footer
+    assert all(re.search(r"page \d+ of \d+\s*$", t) for t in texts)
+    assert len(texts) >= 2  # breaks come between questions or between whole parts
+    assert all(t.lstrip().startswith(("(", "Question")) for t in texts[1:])
