@@ -18,6 +18,7 @@ the student's own earlier answers, so one early slip costs once.
 from __future__ import annotations
 
 import json
+import reprlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,6 +33,8 @@ RESEMBLANCE = 0.75
 #: Tolerance for follow-through values with fractions when the key's part has none (the key
 #: was whole numbers, the student's own earlier answer leads to e.g. 7/3, written 2.33).
 ROUNDING = 0.01
+#: Feedback repeats at most this many characters of an answer.
+MAX_ECHO = 200
 ARRAY_TYPES = ("vector", "integers", "matrix", "tensor")
 LIST_TYPES = ("tokens", "shapes")
 
@@ -257,7 +260,7 @@ def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any
             points=0.0,
             max_points=max_points,
             message=f"could not read your answer: {exc}",
-            given=raw if isinstance(raw, str) else json.loads(json.dumps(raw, default=str)),
+            given=echo(raw),
         ), None
     result = PartResult(
         **base,
@@ -266,10 +269,27 @@ def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any
         points=0.0,
         max_points=max_points,
         message="",
-        given=value,
+        given=echo(value),
     )
     _apply(result, compare(part.type, value, part.answer, part.tolerance))
     return result, value
+
+
+def echo(value: Any, limit: int = MAX_ECHO) -> Any:
+    """``value`` as feedback may repeat it (plain JSON data): unchanged when short, else its
+    first ``limit`` characters and its length (a 10 MB answer is not copied into the report)."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, default=str)
+            if len(text) <= limit:
+                return json.loads(text)
+        except (ValueError, RecursionError):
+            text = reprlib.repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters in all)"
 
 
 def _apply(result: PartResult, c: Comparison, against: str = "key") -> None:
