@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .answers import AnswerError, is_blank, parse
+from .answers import AnswerError, decimal_comma_reading, is_blank, parse
 from .misconceptions import info
 from .model import Exercise, Part
 
@@ -272,6 +272,11 @@ def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any
         given=echo(value),
     )
     _apply(result, compare(part.type, value, part.answer, part.tolerance))
+    if result.message.startswith("wrong shape") and decimal_comma_reading(raw) is not None:
+        result.message += (
+            "; if you wrote decimal commas, write decimal points (3.75, not 3,75) and "
+            "separate the numbers by spaces"
+        )
     return result, value
 
 

@@ -149,3 +149,20 @@ def test_a_key_edited_after_build_is_refused_unless_allowed(tmp_path, key):
     (tmp_path / "key.json").write_text(json.dumps(d))
     r = run("check", str(sheet), "--key", path)
     assert r.exit_code == 2 and "the key has no digest" in r.output
+
+
+def test_a_sheet_claiming_another_students_id_is_not_marked_as_theirs(tmp_path, key):
+    from convgrade.exercises.answer_sheets import load_key
+    from convgrade.exercises.class_check import check_class
+
+    write_key(tmp_path / "key.json", key)
+    root = tmp_path / "class"
+    (root / "s005").mkdir(parents=True)
+    (root / "s005" / "answers.toml").write_text(good(key, "s005").replace("s005", "s003", 1))
+    (root / "s001.toml").write_text(good(key, "s001"))
+    c = check_class(load_key(tmp_path / "key.json"), root)
+    assert [r.student for r in c.results] == ["s001"]  # s003 is not marked with s005's answers
+    [p] = c.problems
+    assert (p.student, p.status) == ("s005", "id-mismatch")
+    assert "says student = 's003' but its file name says 's005'" in p.reason
+    assert "s003" in c.absent and "s005" not in c.absent
