@@ -48,6 +48,8 @@ _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,_ ]\d{3})+$")
 #: Longer numbers are not answers to hand-computed exercises (and would overflow a float).
 MAX_DIGITS = 30
 MAX_MAGNITUDE = 10**MAX_DIGITS
+#: A written answer longer than this is not read (the largest key answer is a few hundred).
+MAX_ANSWER_CHARS = 20_000
 _FRACTION = re.compile(r"^[+-]?\d+\s*/\s*[+-]?\d+$")
 
 
@@ -67,6 +69,11 @@ def is_blank(raw: Any) -> bool:
 def parse(part: Part, raw: Any) -> Any:
     """``raw`` (a native value or a string as written) as a plain value of ``part.type``."""
     reader = _READERS[part.type]
+    if isinstance(raw, str) and len(raw) > MAX_ANSWER_CHARS:
+        raise AnswerError(
+            f"expected {HOW_TO_WRITE[part.type]}; this answer is {len(raw):,} characters long "
+            f"(at most {MAX_ANSWER_CHARS:,})"
+        )
     try:
         return reader(raw, part)
     except AnswerError as exc:

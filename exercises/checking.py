@@ -207,19 +207,13 @@ def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0
 
 
 def where_wrong(part_type: str, c: Comparison, limit: int = 8) -> str:
-    """The wrong cells as a student reads them (1-based): ``entries 2, 5`` or ``(1, 2), (3, 1)
-    (row, column)``."""
+    """The wrong cells indexed as the worked solutions index them (from 0, ``y[0,2]``):
+    ``[2], [5]`` or ``[0,1], [2,0] (row, column)``."""
     cells = c.wrong_cells[:limit]
     more = f" and {len(c.wrong_cells) - limit} more" if len(c.wrong_cells) > limit else ""
-    if part_type in ("matrix", "tensor"):
-        axes = "(row, column)" if part_type == "matrix" else "(row, column, channel)"
-        shown = ", ".join(
-            "(" + ", ".join(str(v + 1) for v in i[:2]) + "".join(f", {v}" for v in i[2:]) + ")"
-            for i in cells
-        )
-        return f"{shown}{more} {axes}"
-    word = "entry " if len(c.wrong_cells) == 1 else "entries "
-    return word + ", ".join(str(i[0] + 1) for i in cells) + more
+    shown = ", ".join("[" + ",".join(str(v) for v in i) + "]" for i in cells)
+    axes = {"matrix": " (row, column)", "tensor": " (row, column, channel)"}.get(part_type, "")
+    return f"{shown}{more}{axes}, counted from 0"
 
 
 # --- marking --------------------------------------------------------------------------------
@@ -409,7 +403,9 @@ def check_exercise(
             values[part.id] = value
     _follow_through(ex, results, values)
     diagnoses = _diagnose(ex, results, values)
-    got = round(sum(r.points for r in results.values()), 4)
+    # summed from the unrounded part points, never above the question's points: a perfect
+    # answer scores exactly its points (parts of 2/3 point each do not add up to 2.0001)
+    got = min(round(sum(r.score * r.max_points for r in results.values()), 4), total)
     return QuestionResult(
         id=question_id,
         kind=ex.kind,

@@ -79,7 +79,10 @@ def test_matrix_cells_partial_credit_and_wrong_cells():
     assert p.status == "partial"
     assert p.wrong_cells == [[1, 1], [2, 2]]
     assert p.points == pytest.approx(7) and r.score == pytest.approx(7 / 9)
-    assert "7 of 9 right" in p.message and "(2, 2), (3, 3) (row, column)" in p.message
+    assert (
+        "7 of 9 right" in p.message
+        and "wrong at [1,1], [2,2] (row, column), counted from 0" in p.message
+    )
 
 
 def test_wrong_shape_scores_zero_and_says_so():
