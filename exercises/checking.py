@@ -3,8 +3,9 @@
 Every part is scored from 0 to 1: scalars right or wrong (numbers within the part's tolerance),
 vectors, matrices and tensors cell by cell once their shape is right (a wrong shape scores 0 and
 says so), token and shape lists item by item. A wrong part whose answer equals, or mostly equals
-(at least 75 % of the cells, and more of them than the key), the answer a named misconception
-produces is diagnosed with that misconception's title and rule. Kinds with chained parts declare
+(at least 75 % of the cells the mistake changes, and more cells than the key), the answer a named
+misconception produces is diagnosed with that misconception's title and rule, unless another of
+the student's parts keeps the key's values where that mistake would change them. Kinds with chained parts declare
 ``follow_through`` functions (:class:`~exercises.registry.Kind`) that recompute a later part from
 the student's own earlier answers, so one early slip costs once.
 
@@ -194,16 +195,35 @@ def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comp
 
 
 def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
-    """Whether ``given`` equals, or mostly equals and is nearer to, a misconception's ``wrong``."""
+    """Whether ``given`` equals a misconception's ``wrong`` answer, or mostly equals it: agrees
+    with it in at least 75 % of the cells the mistake changes (where ``wrong`` differs from the
+    key) and in more cells overall than with the key. Counting only the changed cells keeps a
+    mostly-zero vector (multi-hot) from resembling every mistake that moves one entry."""
     to_wrong = compare(part_type, given, wrong, tol)
     if to_wrong.shape_error:
         return False
     if to_wrong.score >= 1.0:
         return True
-    if part_type not in ARRAY_TYPES + LIST_TYPES or to_wrong.score < RESEMBLANCE:
+    if part_type not in ARRAY_TYPES + LIST_TYPES:
         return False
     to_key = compare(part_type, given, key, tol)
-    return to_key.shape_error != "" or to_wrong.score > to_key.score
+    if to_key.shape_error:  # the mistake changes the shape: every cell is a changed cell
+        return to_wrong.score >= RESEMBLANCE
+    changed = compare(part_type, wrong, key, tol).wrong_cells
+    off = {tuple(c) for c in to_wrong.wrong_cells}
+    agree = sum(tuple(c) not in off for c in changed)
+    return bool(changed) and agree >= RESEMBLANCE * len(changed) and to_wrong.score > to_key.score
+
+
+def keeps_key(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
+    """Whether ``given`` has the key's values everywhere the misconception would change them
+    (its shape, or its cells): the student's own answer says they did not make that mistake."""
+    to_key = compare(part_type, given, key, tol)
+    wrong_vs_key = compare(part_type, wrong, key, tol)
+    if wrong_vs_key.shape_error or to_key.shape_error:
+        return to_key.score >= 1.0  # a shape-changing mistake: only a right answer rules it out
+    off = {tuple(c) for c in to_key.wrong_cells}
+    return all(tuple(c) not in off for c in wrong_vs_key.wrong_cells)
 
 
 def where_wrong(part_type: str, c: Comparison, limit: int = 8) -> str:
@@ -354,7 +374,13 @@ def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, An
             part = ex.part(pid)
             if resembles(part.type, values[pid], wrong, part.answer, part.tolerance):
                 matched.append(pid)
-        if matched:
+        contradicted = any(
+            pid in values
+            and pid not in matched
+            and keeps_key(ex.part(pid).type, values[pid], wrong, ex.part(pid).answer)
+            for pid, wrong in m.answers.items()
+        )
+        if matched and not contradicted:  # never from one part when another says otherwise
             i = info(m.id)
             marked = [pid for pid in m.answers if pid in results]
             found.append(Diagnosis(m.id, i.title, i.rule, matched, len(matched) == len(marked)))
