@@ -5,9 +5,10 @@ vectors, matrices and tensors cell by cell once their shape is right (a wrong sh
 says so), token and shape lists item by item. A wrong part whose answer equals, or mostly equals
 (at least 75 % of the cells the mistake changes, and more cells than the key), the answer a named
 misconception produces is diagnosed with that misconception's title and rule, unless another of
-the student's parts keeps the key's values where that mistake would change them. Kinds with chained parts declare
-``follow_through`` functions (:class:`~exercises.registry.Kind`) that recompute a later part from
-the student's own earlier answers, so one early slip costs once.
+the student's parts keeps the key's values where that mistake would change them. Kinds with
+chained parts declare ``follow_through`` functions (:class:`~exercises.registry.Kind`) that
+recompute a later part from the student's own earlier answers (when those are a genuine attempt,
+:mod:`exercises.follow_through`), so one early slip costs once.
 
 >>> from convgrade import exercises
 >>> ex = exercises.generate("conv1d", params={"input": [0, 1, 2, 3, 4, 5, 6], "kernel": [1, 2]})
