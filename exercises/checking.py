@@ -421,13 +421,15 @@ def check_exercise(
     question_id: str = "",
     title: str = "",
     asked: list[str] | None = None,
+    whole: bool = False,
 ) -> QuestionResult:
     """Mark ``answers`` (part id -> native value or text as written) for one exercise.
 
     ``points`` defaults to one per part; ``split`` fixes some parts' points; ``asked`` limits
     the marking to those parts (a multiple-choice question asks one part; answers to the others
-    are ignored). Missing and unreadable answers score 0 with a message; an unknown part id
-    raises :class:`AnswerError`.
+    are ignored); ``whole`` marks each part right or wrong, without partial credit (a
+    multiple-choice pick). Missing and unreadable answers score 0 with a message; an unknown
+    part id raises :class:`AnswerError`.
     """
     unknown = sorted(set(answers) - {p.id for p in ex.parts})
     if unknown:
@@ -446,6 +448,11 @@ def check_exercise(
         results[part.id], value = _mark_part(part, answers.get(part.id), shares[part.id])
         if value is not None:
             values[part.id] = value
+    if whole:
+        for r in results.values():
+            if r.status == "partial" or (r.status == "wrong" and r.score > 0):
+                r.score, r.points, r.status = 0.0, 0.0, "wrong"
+                r.message = "not the right option"
     _follow_through(ex, results, values)
     diagnoses = _diagnose(ex, results, values)
     # summed from the unrounded part points, never above the question's points: a perfect

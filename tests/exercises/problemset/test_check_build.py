@@ -8,6 +8,7 @@ import re
 
 from convgrade.exercises import Exercise, choices
 
+from tests.conftest import ROOT
 from tests.key_helpers import as_text
 
 
@@ -79,6 +80,13 @@ def test_build_then_check_all(grade, tmp_path):
         rows = {row["SIS User ID"]: row for row in csv.DictReader(fh)}
     column = f"{key['title']} ({key['set_id']})"
     assert float(rows["s001"][column]) == total
+    results = json.loads((marked / "results.json").read_text())
+    assert next(r for r in results["students"] if r["student"] == "s001")["points"] == total
+    with (marked / "gradebook-moodle.csv").open(newline="") as fh:
+        moodle = {row["ID number"]: row for row in csv.DictReader(fh)}
+    with (ROOT / "examples" / "roster.csv").open(newline="") as fh:
+        roster = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert all(moodle[sid]["Email address"] == roster[sid]["email"] != "" for sid in students)
     assert float(rows["s002"][column]) < total
     # the untouched blank sheets of the other students score 0, with messages
     untouched = [sid for sid in students if sid not in plans and sid != "s003"]
