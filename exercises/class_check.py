@@ -123,6 +123,10 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
         except AnswerFileError as exc:
             problems.append(SheetProblem(sid, str(path), "unreadable", _one_line(exc)))
             continue
+        except Exception as exc:  # a reading bug must not stop the class either
+            why = f"{path}: could not be read ({type(exc).__name__}: {exc})"
+            problems.append(SheetProblem(sid, str(path), "error", _one_line(why)))
+            continue
         try:
             sid, mismatch = _identity(key, sheet, path, named)
             if mismatch:

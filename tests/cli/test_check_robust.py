@@ -166,3 +166,21 @@ def test_a_sheet_claiming_another_students_id_is_not_marked_as_theirs(tmp_path, 
     assert (p.student, p.status) == ("s005", "id-mismatch")
     assert "says student = 's003' but its file name says 's005'" in p.reason
     assert "s003" in c.absent and "s005" not in c.absent
+
+
+def test_a_bug_on_one_sheet_is_an_error_row_not_a_stopped_class(folder, tmp_path, monkeypatch):
+    from convgrade.exercises import class_check
+    from convgrade.exercises.answer_sheets import load_key
+
+    real = class_check.check_sheet
+
+    def flaky(key, sheet, sid):
+        if sid == "s002":
+            raise ZeroDivisionError("boom")
+        return real(key, sheet, sid)
+
+    monkeypatch.setattr(class_check, "check_sheet", flaky)
+    c = class_check.check_class(load_key(tmp_path / "key.json"), folder)
+    errors = [p for p in c.problems if p.status == "error"]
+    assert [(p.student, "ZeroDivisionError: boom" in p.reason) for p in errors] == [("s002", True)]
+    assert {"s001", "s003"} <= {r.student for r in c.results}
