@@ -116,7 +116,7 @@ def number(raw: Any) -> int | float:
         return float(raw)
     if isinstance(raw, str):
         text = _clean(raw)
-        if sum(c.isdigit() for c in text) > MAX_DIGITS:
+        if len(text) > MAX_DIGITS and sum(c.isdigit() for c in text) > MAX_DIGITS:
             raise _fail(raw, f"more than {MAX_DIGITS} digits")
         if _THOUSANDS.match(text):  # 16,801 as Keras' model.summary() prints it
             text = re.sub(r"[,_ ]", "", text)

@@ -182,7 +182,7 @@ def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comp
             return Comparison(0.0, [], int(e.size), why)
         ok = np.abs(g - e) <= tol + 1e-9 * np.maximum(1.0, np.abs(e))
         wrong = np.argwhere(~ok).tolist()
-        return Comparison(float(ok.mean()) if ok.size else 1.0, wrong, int(ok.size))
+        return Comparison(1 - len(wrong) / ok.size if ok.size else 1.0, wrong, int(ok.size))
     if part_type in LIST_TYPES:
         unit = "tokens" if part_type == "tokens" else "shapes"
         if not isinstance(given, list) or len(given) != len(expected):
@@ -224,10 +224,12 @@ def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0
     to_key = compare(part_type, given, key, tol)
     if to_key.shape_error:  # the mistake changes the shape: every cell is a changed cell
         return to_wrong.score >= RESEMBLANCE
+    if to_wrong.score <= to_key.score:
+        return False
     changed = compare(part_type, wrong, key, tol).wrong_cells
     off = {tuple(c) for c in to_wrong.wrong_cells}
     agree = sum(tuple(c) not in off for c in changed)
-    return bool(changed) and agree >= RESEMBLANCE * len(changed) and to_wrong.score > to_key.score
+    return bool(changed) and agree >= RESEMBLANCE * len(changed)
 
 
 def keeps_key(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
@@ -393,7 +395,7 @@ def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, An
             part = ex.part(pid)
             if resembles(part.type, values[pid], wrong, part.answer, part.tolerance):
                 matched.append(pid)
-        contradicted = any(
+        contradicted = bool(matched) and any(
             pid in values
             and pid not in matched
             and keeps_key(ex.part(pid).type, values[pid], wrong, ex.part(pid).answer)
