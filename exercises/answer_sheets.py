@@ -387,7 +387,6 @@ def check_sheet(key: Key, sheet: AnswerSheet, student: str | None = None) -> Stu
                     question_id=q.id,
                     title=q.title,
                     asked=asked,
-                    whole=q.style == "multiple_choice",
                 )
             )
         except ConvgradeError as exc:

@@ -37,7 +37,13 @@ def _limits(a, time_limit: str | None, memory_limit: str | None):
     )
 
 
-def _grader(limits, backend: str, data: str | None, progress):
+UNSAFE_HELP = (
+    "Let the subprocess backend run submissions as root when it cannot drop to an unprivileged "
+    "user (no sandbox: they can read and change anything on this machine)."
+)
+
+
+def _grader(limits, backend: str, data: str | None, progress, unsafe: bool = False):
     from convgrade.grader.isolation import BackendUnavailable
     from convgrade.grader.submit import grade_submission
 
@@ -45,7 +51,7 @@ def _grader(limits, backend: str, data: str | None, progress):
         try:
             return grade_submission(
                 path, a, out_dir=out_dir, limits=limits, backend=backend,
-                progress=progress, data_path=data,
+                progress=progress, data_path=data, unsafe_no_sandbox=unsafe,
             )  # fmt: skip
         except BackendUnavailable as exc:
             raise ConvgradeError(str(exc)) from None
@@ -106,7 +112,9 @@ def _assignment(name: str, epochs: int | None, seed: int | None):
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Write result.json, results.json (Gradescope), report.html here.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress.")
-def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir, quiet):
+@click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
+def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir, quiet,
+           unsafe_no_sandbox):  # fmt: skip
     """Train the Keras model that FILE builds and score it on the assignment's test set.
 
     FILE is a .py file (or a .ipynb notebook) defining build_model(task), optionally
@@ -120,7 +128,7 @@ def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, se
     """
     a = _assignment(assignment, epochs, seed)
     limits = _limits(a, time_limit, memory_limit)
-    grade = _grader(limits, backend, data, None if quiet else show_progress)
+    grade = _grader(limits, backend, data, None if quiet else show_progress, unsafe_no_sandbox)
     res = grade(file, a, out_dir)
     click.echo(summary(res))
     if out_dir is not None:

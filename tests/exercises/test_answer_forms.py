@@ -85,13 +85,3 @@ def test_markdown_table_rows_as_handout_md_prints_them():
 def test_numbers_too_large_to_be_answers_are_unreadable_not_a_crash(raw, why):
     with pytest.raises(AnswerError, match=why):
         parse(Part("n", "N", "integer", 3), raw)
-
-
-def test_a_multiple_choice_pick_is_right_or_wrong_never_partly_right():
-    ex = exercises.generate("pooling", seed=1)
-    part, options = mc.options(ex)
-    wrong = next(o for o in options if o.value != part.answer)
-    r = check_exercise(ex, {part.id: wrong.value}, asked=[part.id], whole=True)
-    assert r.score == 0 and r.parts[0].status == "wrong"
-    r = check_exercise(ex, {part.id: part.answer}, asked=[part.id], whole=True)
-    assert r.score == 1

@@ -7,6 +7,7 @@ import json
 import re
 
 from convgrade.exercises import Exercise, choices
+from convgrade.exercises.checking import compare
 
 from tests.conftest import ROOT
 from tests.key_helpers import as_text
@@ -69,7 +70,10 @@ def test_build_then_check_all(grade, tmp_path):
     assert r.returncode == 0, r.stderr
     q4 = json.loads(r.stdout)["questions"][3]
     assert [p["id"] for p in q4["parts"]] == [pid]  # only the part asked as multiple choice
-    assert q4["max_points"] == key["questions"][3]["points"] and q4["points"] == 0
+    # a distractor earns the share of cells it has right, as the LMS exports give it
+    share = compare(ex4.part(pid).type, wrong.value, ex4.part(pid).answer).score
+    assert q4["max_points"] == key["questions"][3]["points"]
+    assert q4["points"] == round(share * q4["max_points"], 4) < q4["max_points"]
     assert wrong.misconception in [d["id"] for d in q4["diagnoses"]]
 
     marked = tmp_path / "marked"
