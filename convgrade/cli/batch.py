@@ -85,7 +85,8 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
     Each submission runs in its own isolated process under the assignment's limits
     (--time-limit and --memory-limit can only tighten them); a crash, hang or limit stops that
     submission alone. Writes OUT/<student>/result.json and report.html, OUT/results.csv,
-    OUT/gradebook-canvas.csv, OUT/gradebook-moodle.csv and OUT/summary.json. An interrupted
+    the gradebooks (OUT/gradebook-canvas.csv, gradebook-moodle.csv, gradebook.csv) and
+    OUT/summary.json. An interrupted
     batch loses nothing: run it again with --resume.
 
     With --engine ray each submission is a Ray task with the declared resources, on whichever
@@ -161,4 +162,7 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
         f" on {where}, backend {backend}"
         + (f": {summary.per_minute:.1f} submissions/minute" if summary.graded else "")
     )
-    click.echo(f"wrote {out_dir}/results.csv, gradebook-canvas.csv, gradebook-moodle.csv")
+    from convgrade.exercises.gradebook import FORMATS
+
+    books = ", ".join(f.filename for f in FORMATS.values())
+    click.echo(f"wrote {out_dir}/results.csv, {books}, summary.json")
