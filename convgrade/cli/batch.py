@@ -86,8 +86,7 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
     (--time-limit and --memory-limit can only tighten them); a crash, hang or limit stops that
     submission alone. Writes OUT/<student>/result.json and report.html, OUT/results.csv,
     the gradebooks (OUT/gradebook-canvas.csv, gradebook-moodle.csv, gradebook.csv) and
-    OUT/summary.json. An interrupted
-    batch loses nothing: run it again with --resume.
+    OUT/summary.json. An interrupted batch loses nothing: run it again with --resume.
 
     With --engine ray each submission is a Ray task with the declared resources, on whichever
     node Ray places it (every node needs convgrade and the data); results, gradebooks and
