@@ -26,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "submit": "convgrade.cli.submit:submit",
     "calibrate": "convgrade.cli.submit:calibrate",
     "batch": "convgrade.cli.batch:batch",
+    "serve": "convgrade.cli.serve:serve",
+    "tokens": "convgrade.cli.serve:tokens",
+    "login": "convgrade.cli.serve:login",
 }
 
 
