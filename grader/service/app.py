@@ -19,7 +19,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from convgrade.grader.batch import canvas_csv, moodle_csv
+from convgrade.exercises.gradebook import FORMATS as GRADEBOOKS
+from convgrade.exercises.gradebook import render as render_gradebook
+from convgrade.grader.batch import gradebook_of
 from convgrade.grader.service import auth, queue
 from convgrade.grader.service.course import Course
 from convgrade.grader.service.grading import Dispatcher
@@ -468,17 +470,21 @@ def create_app(
     @app.get("/instructor/gradebook/{assignment}/{fmt}")
     def gradebook(request: Request, assignment: str, fmt: str):
         instructor_of(request)
-        if assignment not in course.assignments or fmt not in ("canvas.csv", "moodle.csv"):
+        book_format = fmt.removesuffix(".csv")
+        if assignment not in course.assignments or book_format not in GRADEBOOKS:
             raise _error(404, "no such gradebook")
         ca = course.assignments[assignment]
         with store.read() as s:
             rows = gradebook_rows(standings(s)[assignment])
         title = ca.assignment.title or ca.name
-        if fmt == "canvas.csv":
-            text = canvas_csv(rows, title, ca.assignment.scoring.max_score)
-        else:
-            text = moodle_csv(rows, title)
-        name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', assignment)}-{fmt.replace('.csv', '')}.csv"
+        # the same writers as grade batch and grade check-all, with the roster's names and emails
+        book = gradebook_of(rows, title=title, max_score=ca.assignment.scoring.max_score)
+        people = {st.id: st for st in course.roster}
+        for e in book.entries:
+            if e.student in people:
+                e.name, e.email = people[e.student].name, people[e.student].email
+        text = render_gradebook(book, book_format)
+        name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', assignment)}-{book_format}.csv"
         return PlainTextResponse(
             text,
             media_type="text/csv",

@@ -36,7 +36,7 @@ def test_uploads_are_graded_as_ray_tasks(course_path, tmp_path):
             ray.shutdown()
     assert done[good]["result"]["status"] == "ok", done[good]["result"].get("message")
     assert done[bad]["result"]["status"] == "bad-shape"
-    scores = {r[0]: r[-1] for r in list(csv.reader(io.StringIO(canvas)))[2:]}
+    scores = {r[2]: r[-1] for r in list(csv.reader(io.StringIO(canvas)))[2:]}
     assert done[good]["result"]["accuracy"] > 0.2  # it trained (10 classes: chance is 0.1)
     assert float(scores["s1"]) == done[good]["final_score"]
     assert float(scores["s2"]) == 0

@@ -57,10 +57,13 @@ def test_upload_queue_progress_result_and_gradebooks(course_path, db_url):
             moodle = t.get("/instructor/gradebook/digits-cnn/moodle.csv")
             dash = t.get("/instructor")
         rows = list(csv.reader(io.StringIO(canvas.text)))
-        assert rows[1][0] == "Points Possible" and rows[1][-1] == "10"
-        assert {r[0]: r[-1] for r in rows[2:]} == {"s1": "7", **{f"s{i}": "0" for i in range(2, 7)}}
+        assert rows[1][0] == "    Points Possible" and rows[1][-1] == "10"  # as Canvas exports it
+        assert {r[2]: r[-1] for r in rows[2:]} == {"s1": "7", **{f"s{i}": "0" for i in range(2, 7)}}
         mrows = list(csv.reader(io.StringIO(moodle.text)))
-        assert mrows[0][0] == "Username" and ["s1", "7", "ok"] in mrows
+        assert mrows[0][:3] == ["ID number", "Full name", "Email address"]
+        assert mrows[0][3].startswith("Handwritten digits") and mrows[0][4] == "Feedback"
+        s1 = next(r for r in mrows if r[0] == "s1")
+        assert s1[1:4] == ["Student s1", "s1@example.edu", "7"] and s1[4].startswith("7/10")
         assert dash.status_code == 200 and "1 graded" in dash.text
 
 
