@@ -474,21 +474,6 @@ def test_shuffle_orders_each_paper_and_the_sheet_follows(tmp_path):
     assert re.findall(r"^\[(q\d)\]", sheet, re.M) == s["order"]
 
 
-def test_build_never_imports_tensorflow(tmp_path):
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from exercises.problemset import build\n"
-        "import convgrade.cli.build\n"
-        f"build({str(SPEC)!r}, {str(tmp_path / 'o')!r}, variants=2, formats='html,markdown,key')\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
-        "assert not bad, bad\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
-
-
 def test_all_kinds_example_builds_into_every_format(tmp_path, grade):
     spec = ROOT / "examples" / "all-kinds.toml"
     assert {s.kind for s in load_spec(spec).sections} == set(exercises.kinds())
