@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from convgrade.exercises.errors import ConvgradeError, ParamError, SpecError
+from convgrade.exercises.errors import ConvgradeError, ParamError, SpecError, did_you_mean
 from convgrade.grader.limits import parse_seconds, parse_size
 
 if sys.version_info >= (3, 11):
@@ -161,7 +161,8 @@ class _Reader:
     def done(self) -> None:
         extra = sorted(set(self.table) - self.used)
         if extra:
-            raise SpecError(self.source, self.prefix + extra[0], "no such key (unknown)")
+            hint = did_you_mean(extra[0], self.used)
+            raise SpecError(f"{self.source}: unknown key '{self.prefix}{extra[0]}'{hint}")
 
 
 def _image_size(source: str, value: list) -> tuple[int, int]:

@@ -190,3 +190,19 @@ def test_every_command_is_listed_once():
 def test_real_process_errors_exit_2_with_one_line():
     r = run_grade("generate", "conv2")
     assert r.returncode == 2 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+
+
+def test_a_misspelt_assignment_key_gets_a_suggestion(tmp_path):
+    spec = tmp_path / "mine.toml"
+    spec.write_text('name = "mine"\n[data]\ndataset = "digits"\n[training]\nepoch = 3\n')
+    r = invoke_grade("submit", str(tmp_path / "s.py"), "-a", str(spec))
+    assert r.returncode == 2
+    assert "mine.toml: unknown key 'training.epoch' (did you mean 'epochs'?)" in r.stderr
+
+
+def test_course_config_defaults_show_in_the_commands_help(tmp_path):
+    (tmp_path / "convgrade.toml").write_text('backend = "subprocess"\nworkers = 3\ndata = "d"\n')
+    r = invoke_grade("batch", "--help", cwd=tmp_path)
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    assert "How many submissions to grade at once (each in its own sandbox). [default: 3;" in text
