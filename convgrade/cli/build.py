@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from convgrade.cli import messages, options
-from convgrade.exercises.problemset.output import FORMATS
 
 #: Show a progress bar (on a terminal) from this many papers on.
 PROGRESS_FROM = 30
@@ -23,6 +22,15 @@ def _progress(items: Iterable, label: str) -> Iterable:
         return
     with click.progressbar(items, label=f"{label:<10}", file=err) as bar:
         yield from bar
+
+
+def _formats_help() -> str:
+    from convgrade.exercises.problemset.output import FORMATS
+
+    return (
+        f"Comma-separated subset of: {', '.join(FORMATS)} "
+        "(default: every format available in this installation)."
+    )
 
 
 @click.command()
@@ -43,11 +51,10 @@ def _progress(items: Iterable, label: str) -> Iterable:
 @click.option(
     "--formats",
     "formats",
+    cls=options.DerivedHelp,
+    help_from=_formats_help,
     metavar="LIST",
     default=None,
-    help="Comma-separated subset of: "
-    + ", ".join(FORMATS)
-    + " (default: every format available in this installation).",
 )
 @click.option("--format", "formats", hidden=True, help="Old spelling of --formats.")
 @click.option(

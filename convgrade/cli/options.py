@@ -62,6 +62,19 @@ class AssignmentName(click.ParamType):
         return names + [CompletionItem(incomplete, type="file")]
 
 
+class DerivedHelp(click.Option):
+    """An option whose help text is computed only when help is shown: derived from a registry
+    without importing it for every command line."""
+
+    def __init__(self, *args: Any, help_from: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_from = help_from
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self.help_from()
+        return super().get_help_record(ctx)
+
+
 def seed(
     help: str = "Seed of the random instance (the same seed gives the same result).",
 ) -> Decorator:
