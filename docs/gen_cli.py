@@ -42,8 +42,8 @@ CONVENTIONS = """\
 - **Errors** are one line, `error: ...`, naming the file, line, key or option, with
   "did you mean ..." for a misspelt command, option, kind, assignment, format or spec key; exit
   status 2 (usage errors from click included). `grade submit` exits 1 when the submission failed.
-- **Warnings** a writer repeats for many questions print once per message, naming the questions
-  (`warning: gift, 6 questions (q1, q2, ...): ...`); `-v` prints each in full.
+- **Warnings** print one line per message, naming the questions it concerns
+  (`warning: gift: question q1 (...), q2 (...): ...`); `-q` prints none.
 - **Colour** marks `error:`, `warning:`, `note:` on a terminal only; never in a pipe or a file,
   never with `NO_COLOR` set.
 - **`grade --version`** prints the version and whether each optional part works here (PDF

@@ -2,11 +2,12 @@
 
 Every part is scored from 0 to 1: scalars right or wrong (numbers within the part's tolerance),
 vectors, matrices and tensors cell by cell once their shape is right (a wrong shape scores 0 and
-says so), token and shape lists item by item. A wrong part whose answer equals, or mostly equals
-(at least 75 % of the cells, and more of them than the key), the answer a named misconception
-produces is diagnosed with that misconception's title and rule. Kinds with chained parts declare
-``follow_through`` functions (:class:`~exercises.registry.Kind`) that recompute a later part from
-the student's own earlier answers, so one early slip costs once.
+says so), token lists item by item, shapes axis by axis (as every LMS export asks them). A
+wrong part whose answer equals, or mostly equals (at least 75 % of the cells, and more of them
+than the key), the answer a named misconception produces is diagnosed with that misconception's
+title and rule. Kinds with chained parts declare ``follow_through`` functions
+(:class:`~exercises.registry.Kind`) that recompute a later part from the student's own earlier
+answers, so one early slip costs once.
 
 >>> from convgrade import exercises
 >>> ex = exercises.generate("conv1d", params={"input": [0, 1, 2, 3, 4, 5, 6], "kernel": [1, 2]})
@@ -175,6 +176,8 @@ def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comp
         ok = np.abs(g - e) <= tol + 1e-9 * np.maximum(1.0, np.abs(e))
         wrong = np.argwhere(~ok).tolist()
         return Comparison(float(ok.mean()) if ok.size else 1.0, wrong, int(ok.size))
+    if part_type in ("shape", "shapes"):
+        return compare_shape(part_type, given, expected)
     if part_type in LIST_TYPES:
         unit = "tokens" if part_type == "tokens" else "shapes"
         if not isinstance(given, list) or len(given) != len(expected):
@@ -183,11 +186,35 @@ def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comp
         wrong = [[i] for i, (g, e) in enumerate(zip(given, expected)) if g != e]
         n = len(expected)
         return Comparison(1 - len(wrong) / n if n else 1.0, wrong, n)
-    if part_type == "shape":
-        ok = list(given) == list(expected) if isinstance(given, list) else False
-        return Comparison(float(ok), [] if ok else [[0]], 1)
     ok = _scalar_equal(part_type, given, expected, tol)
     return Comparison(float(ok), [] if ok else [[0]], 1)
+
+
+def compare_shape(part_type: str, given: Any, expected: Any) -> Comparison:
+    """A shape (or a list of shapes) earns credit axis by axis, like a vector, once its rank is
+    right; ``None`` axes (the batch) are given, not asked, and not counted. Every LMS export asks
+    one blank per axis, so a student gets the same marks on paper and online.
+
+    >>> compare_shape("shapes", [[None, 4, 5], [None, 2]], [[None, 4, 4], [None, 2]]).score
+    0.6666666666666667
+    """
+    shapes_g = [given] if part_type == "shape" else given
+    shapes_e = [expected] if part_type == "shape" else expected
+    asked = [(i, j) for i, e in enumerate(shapes_e) for j, x in enumerate(e) if x is not None]
+    n = len(asked)
+    if not isinstance(shapes_g, list) or len(shapes_g) != len(shapes_e):
+        got = len(shapes_g) if isinstance(shapes_g, list) else 1
+        return Comparison(0.0, [], n, f"expected {len(shapes_e)} shapes, got {got}")
+    for g, e in zip(shapes_g, shapes_e):
+        if not isinstance(g, list | tuple) or len(g) != len(e):
+            got = len(g) if isinstance(g, list | tuple) else 1
+            return Comparison(0.0, [], n, f"wrong rank: expected {len(e)} axes, got {got}")
+    wrong = [
+        [i, j] if part_type == "shapes" else [j]
+        for i, j in asked
+        if shapes_g[i][j] != shapes_e[i][j]
+    ]
+    return Comparison(1 - len(wrong) / n if n else 1.0, wrong, n)
 
 
 def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:

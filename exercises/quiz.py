@@ -22,6 +22,8 @@ class Question:
     variants: list[Exercise]
     style: str = "blanks"
     section: str = ""
+    #: Points per part id (the spec's ``part_points``); None: ``points`` split evenly.
+    part_points: dict[str, float] | None = None
 
 
 @dataclass

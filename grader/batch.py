@@ -22,17 +22,17 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader.executors import Executor
 
 #: file name suffixes a submission file may have (the student id is the name without them).
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
@@ -154,13 +154,17 @@ def run_batch(
     on_done: Callable[[str, dict[str, Any], Counter], None] | None = None,
     title: str = "",
     max_score: float | None = None,
+    executor: Executor | None = None,
 ) -> BatchSummary:
-    """Grade every submission in ``folder`` into ``out`` with ``workers`` at once.
+    """Grade every submission in ``folder`` into ``out``, on ``executor`` (default: a local pool
+    of ``workers`` at once).
 
-    ``grade(path, out_dir)`` grades one submission into ``out_dir`` (the per-student folder) and
-    returns its result. A submission that crashes the grading itself gets status "error"; no
-    single submission stops the others. Without ``resume`` or ``regrade``, an ``out`` that
-    already holds results is refused (nothing is overwritten by accident).
+    ``grade(path, out_dir)`` grades one submission into ``out_dir`` and returns its result; it
+    runs wherever the executor places it (a thread here, a Ray node), on a copy of the
+    submission, and only the finished result comes back to be stored here — exactly once per
+    student, whatever was retried on the way. A submission that crashes the grading itself gets
+    status "error"; no single submission stops the others. Without ``resume`` or ``regrade``, an
+    ``out`` that already holds results is refused (nothing is overwritten by accident).
     """
     if resume and regrade:
         raise BatchError("--resume and --regrade exclude each other")
@@ -185,33 +189,31 @@ def run_batch(
     if on_start is not None:
         on_start(len(subs), len(subs) - len(todo))
     start = time.monotonic()
-    lock = threading.Lock()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
-    cancel = threading.Event()
-    futures: dict[Future, Submission] = {
-        pool.submit(_grade_one, s, out, grade, cancel): s for s in todo
-    }
+    if executor is None:
+        from convgrade.grader.executors.local import LocalExecutor
+
+        executor, owned = LocalExecutor(workers), True
+    else:
+        owned = False
+    futures: dict[Future, Submission] = {}
     try:
+        for s in todo:
+            futures[_submit(executor, grade, s)] = s
         pending = set(futures)
         while pending:
             finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished_now:
                 sub = futures[fut]
-                result = fut.result()
-                with lock:
-                    counts[str(result.get("status", "error"))] += 1
+                result = _store(sub, out, _outcome(sub, fut))
+                counts[str(result.get("status", "error"))] += 1
                 if on_done is not None:
                     on_done(sub.student, result, counts)
     except BaseException:
-        cancel.set()  # results of runs cut short by the interruption are not kept
-        for fut in futures:
-            fut.cancel()
-        from convgrade.grader.isolation import stop_all
-
-        stop_all()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # results of runs cut short by the interruption are not kept: --resume grades them
+        executor.shutdown(wait=False)
         raise
-    pool.shutdown(wait=True)
+    if owned:
+        executor.shutdown()
     wall = time.monotonic() - start
 
     rows = [_row(s.student, read_result(out, s.student)) for s in subs]
@@ -231,29 +233,69 @@ def run_batch(
     return summary
 
 
-def _grade_one(
-    sub: Submission, out: Path, grade: GradeFn, cancel: threading.Event
-) -> dict[str, Any]:
-    """Grade one student into a staging folder, then move it into place; never raises.
+#: what a grading job sends back: the result and the files it wrote (name -> bytes)
+Graded = tuple[dict[str, Any], dict[str, bytes]]
 
-    When ``cancel`` is set meanwhile (the batch was interrupted and its runs killed), the result
-    is dropped so that ``--resume`` grades this student again.
+
+def grade_copy(grade: GradeFn, student: str, name: str, source: bytes) -> Graded:
+    """Grade a copy of ``student``'s submission file (``name``, ``source``) in fresh temporary
+    folders (the copy lies in a folder named after the student).
+
+    This is the job an executor runs, on this machine or another: it needs nothing of the
+    batch's folders. Never raises for a submission's or the grader's failure (an "error"
+    result names it).
     """
+    with tempfile.TemporaryDirectory(prefix="convgrade-job-") as tmp:
+        src, work = Path(tmp) / student, Path(tmp) / ".out"
+        src.mkdir()
+        work.mkdir()
+        path = src / name
+        path.write_bytes(source)
+        files: dict[str, bytes] = {}
+        try:
+            result = grade(path, work)
+            data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        except ConvgradeError as exc:
+            data = _error_result(name, f"could not grade: {exc}")
+        except Exception as exc:  # a grader bug must not stop the batch
+            data = _error_result(name, f"internal error: {type(exc).__name__}: {exc}")
+            files["error.log"] = traceback.format_exc().encode()
+        for f in sorted(work.iterdir()):
+            if f.is_file() and not f.is_symlink() and f.name != RESULT:
+                files[f.name] = f.read_bytes()
+        return data, files
+
+
+def _submit(executor: Executor, grade: GradeFn, sub: Submission) -> Future:
+    """Hand one student's submission to the executor (a read error is an immediate result)."""
+    try:
+        path = submission_file(sub.path)
+        source = path.read_bytes()
+    except (ConvgradeError, OSError) as exc:
+        fut: Future = Future()
+        fut.set_result((_error_result(sub.path.name, f"could not grade: {exc}"), {}))
+        return fut
+    return executor.submit(sub.student, grade_copy, grade, sub.student, path.name, source)
+
+
+def _outcome(sub: Submission, fut: Future) -> Graded:
+    """The job's result; an executor failure (lost node past its retries) is an error result."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        return _error_result(sub.path.name, f"could not grade: {type(exc).__name__}: {exc}"), {}
+
+
+def _store(sub: Submission, out: Path, graded: Graded) -> dict[str, Any]:
+    """Write one student's result folder: staged, then renamed into place (never half-written)."""
+    data, files = graded
+    data["student"] = sub.student
     staging = out / STAGING
     staging.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{sub.student}-", dir=staging))
     try:
-        try:
-            result = grade(submission_file(sub.path), work)
-            data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-        except ConvgradeError as exc:
-            data = _error_result(sub, f"could not grade: {exc}")
-        except Exception as exc:  # a grader bug must not stop the batch
-            data = _error_result(sub, f"internal error: {type(exc).__name__}: {exc}")
-            (work / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
-        data["student"] = sub.student
-        if cancel.is_set():
-            return {"status": "interrupted", "student": sub.student}
+        for name, content in files.items():
+            (work / Path(name).name).write_bytes(content)
         _write_atomic(work / RESULT, json.dumps(data, indent=2, default=str) + "\n")
         _move_into_place(work, out / sub.student, staging)
         return data
@@ -261,8 +303,8 @@ def _grade_one(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _error_result(sub: Submission, message: str) -> dict[str, Any]:
-    return {"status": "error", "message": message, "submission": sub.path.name, "score": 0.0}
+def _error_result(submission: str, message: str) -> dict[str, Any]:
+    return {"status": "error", "message": message, "submission": submission, "score": 0.0}
 
 
 def _move_into_place(src: Path, dest: Path, staging: Path) -> None:

@@ -7,11 +7,10 @@ each validated strictly — and computes accuracy itself.
 
 from __future__ import annotations
 
+import io
 import json
 import math
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ import numpy as np
 from convgrade.exercises.errors import ConvgradeError
 from convgrade.grader import datasets, textio
 from convgrade.grader.assignment import Assignment, load_assignment
+from convgrade.grader.isolation.files import ResultFileError, read_result, regular_file
 from convgrade.grader.limits import Limits
 from convgrade.grader.result import STATUSES, WORKER_STATUSES, Result
 from convgrade.grader.submission import NotebookError, check_path, read_submission
@@ -172,12 +172,10 @@ class BadOutput(Exception):
     """The worker's output files do not follow the protocol."""
 
 
-def read_error(path: Path) -> tuple[str, str]:
+def read_error(path: Path, within: Path | None = None) -> tuple[str, str]:
     """(status, message) from error.json; BadOutput unless it is exactly what the worker writes."""
-    if path.stat().st_size > MAX_ERROR_BYTES:
-        raise BadOutput("error.json is too large")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(_read(path, MAX_ERROR_BYTES, within).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadOutput(f"error.json is not JSON ({exc})") from None
     if not isinstance(doc, dict) or set(doc) != {"status", "message"}:
@@ -188,13 +186,14 @@ def read_error(path: Path) -> tuple[str, str]:
     return status, message[:2000]
 
 
-def read_predictions(path: Path, n_test: int, num_classes: int) -> np.ndarray:
+def read_predictions(
+    path: Path, n_test: int, num_classes: int, within: Path | None = None
+) -> np.ndarray:
     """Predicted class ids from predictions.npy (class ids, or scores per class)."""
     limit = n_test * max(num_classes, 1) * 8 + 4096
-    if path.stat().st_size > limit:
-        raise BadOutput("predictions.npy is larger than the test set needs")
+    data = _read(path, limit, within, "predictions.npy is larger than the test set needs")
     try:
-        p = np.load(path, allow_pickle=False)
+        p = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:
         raise BadOutput(f"predictions.npy cannot be read ({type(exc).__name__})") from None
     if not isinstance(p, np.ndarray) or p.dtype.kind not in "iuf":
@@ -213,12 +212,20 @@ def read_predictions(path: Path, n_test: int, num_classes: int) -> np.ndarray:
     raise BadOutput(f"predictions have shape {p.shape}, expected ({n_test}, {num_classes})")
 
 
-def read_meta(path: Path) -> dict[str, Any]:
-    """meta.json, checked field by field; unknown fields are dropped."""
-    if path.stat().st_size > MAX_META_BYTES:
-        raise BadOutput("meta.json is too large")
+def _read(path: Path, limit: int, within: Path | None, too_large: str = "") -> bytes:
+    """A result file's bytes, never through a link (the run controls its work folder)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        return read_result(path, limit, within=within)
+    except ResultFileError as exc:
+        if too_large and str(exc).endswith("too large"):
+            raise BadOutput(too_large) from None
+        raise BadOutput(str(exc)) from None
+
+
+def read_meta(path: Path, within: Path | None = None) -> dict[str, Any]:
+    """meta.json, checked field by field; unknown fields are dropped."""
+    try:
+        doc = json.loads(_read(path, MAX_META_BYTES, within).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadOutput(f"meta.json is not JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("protocol") != PROTOCOL:
@@ -286,15 +293,17 @@ def grade_submission(
     backend: str = "auto",
     progress: Callable[[dict], None] | None = None,
     data_path: str | None = None,
+    unsafe_no_sandbox: bool = False,
 ) -> Result:
     """Train and score one submission; write result files into ``out_dir`` when given.
 
     ``limits`` default to the assignment's (:func:`default_limits`). ``progress`` receives each
     ``@@progress`` dict the worker prints (shown to users, never trusted for results).
+    ``unsafe_no_sandbox`` lets the subprocess backend run the submission as root.
     Raises ConvgradeError for the grader's user's mistakes (no such file, unknown assignment,
     unavailable data); every failure of the submission itself is a Result with a status.
     """
-    from convgrade.grader.isolation import run_isolated
+    from convgrade.grader.isolation import make_workdir, remove_tree, run_isolated
 
     path = Path(path)
     a = load_assignment(assignment) if isinstance(assignment, str) else assignment
@@ -317,7 +326,7 @@ def grade_submission(
         base.status, base.message = "syntax-error", str(exc)
         return _finish(base, a, start, out_dir)
 
-    workdir = Path(tempfile.mkdtemp(prefix="convgrade-"))
+    workdir = make_workdir()
     try:
         write_inputs(workdir / "input", a, data, script.source, script.cells)
 
@@ -338,6 +347,7 @@ def grade_submission(
             backend=backend,
             env={"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"},
             on_line=on_line,
+            unsafe_no_sandbox=unsafe_no_sandbox,
         )
         base.backend = outcome.backend
         base.timings["prepare_data"] = round(prepare_s, 3)
@@ -345,7 +355,7 @@ def grade_submission(
         base.log = outcome.stderr[-4000:]
         _read_outcome(base, outcome, workdir / "output", data, limits)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
     if base.ok:
         _score(base, a, data)
     return _finish(base, a, start, out_dir)
@@ -363,18 +373,20 @@ def _read_outcome(res: Result, outcome, out: Path, data: Prepared, limits: Limit
             res.message = f"grading stopped: {outcome.message}"
         return
     try:
-        if (out / "error.json").is_file():
-            res.status, res.message = read_error(out / "error.json")
+        work = out.parent
+        if regular_file(out / "error.json", within=work):
+            res.status, res.message = read_error(out / "error.json", work)
             return
-        if not (out / "predictions.npy").is_file() or not (out / "meta.json").is_file():
+        if not all(regular_file(out / f, within=work) for f in ("predictions.npy", "meta.json")):
             how = outcome.message or f"exit status {outcome.returncode}"
             res.message = (
                 f"the grading process ended ({how}) before your model's predictions were "
                 "written; did your code call exit() or crash the interpreter?"
             )
             return
-        meta = read_meta(out / "meta.json")
-        y_pred = read_predictions(out / "predictions.npy", len(data.y_test), len(data.class_names))
+        meta = read_meta(out / "meta.json", work)
+        n_test, n_classes = len(data.y_test), len(data.class_names)
+        y_pred = read_predictions(out / "predictions.npy", n_test, n_classes, work)
     except Exception as exc:  # noqa: BLE001 - whatever the files hold, it is not trusted
         why = exc if isinstance(exc, (BadOutput, OSError)) else type(exc).__name__
         res.status = "error"

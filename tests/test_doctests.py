@@ -37,7 +37,7 @@ MODULES = _modules_with_examples()
 
 
 def test_the_examples_are_found():
-    assert {"convgrade.exercises.registry", "convgrade.config", "convgrade.cli.messages"} <= set(
+    assert {"convgrade.exercises.registry", "convgrade.config", "convgrade.cli.main"} <= set(
         MODULES
     )
 

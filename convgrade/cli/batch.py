@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from convgrade.cli import options
-from convgrade.cli.submit import _assignment, _options
+from convgrade.cli.submit import UNSAFE_HELP, _assignment, _options
 from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader.executors import executor_names, get_executor
 
 
 class StatusLine:
@@ -65,9 +66,37 @@ def _bar(fraction: float, width: int = 24) -> str:
     help="Keep the results already in --out and grade only the missing students.",
 )
 @click.option("--regrade", is_flag=True, help="Grade every student again, replacing results.")
+@click.option(
+    "--engine",
+    type=click.Choice(executor_names()),
+    default="local",
+    show_default=True,
+    help="Where jobs run: local threads (each job sandboxed) or Ray tasks across a cluster.",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    default=None,
+    help="Ray cluster to join (e.g. auto, HOST:6379); without it --engine ray starts one here.",
+)
+@click.option(
+    "--cpus-per-job", type=float, default=1.0, show_default=True, help="Ray: CPUs reserved per job."
+)
+@click.option(
+    "--gpus-per-job",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Ray: GPUs per job; a fraction shares one GPU (0.125 = 8 jobs per GPU).",
+)
+@click.option(
+    "--memory-per-job", metavar="SIZE", default=None, help="Ray: memory reserved per job (e.g. 4G)."
+)
+@click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
 @options.quiet("No progress line; only the summary.")
 def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, seed,
-          workers, out_dir, resume, regrade):  # fmt: skip
+          workers, out_dir, resume, regrade, engine, ray_address, cpus_per_job, gpus_per_job,
+          memory_per_job, unsafe_no_sandbox):  # fmt: skip
     """Grade a class: every submission in FOLDER, several at once, each in its own sandbox.
 
     FOLDER holds one .py/.ipynb file or one folder per student (the file or folder name is
@@ -79,13 +108,19 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
     OUT/gradebook-canvas.csv, OUT/gradebook-moodle.csv and OUT/summary.json. An interrupted
     batch loses nothing: run it again with --resume.
 
+    With --engine ray each submission is a Ray task with the declared resources, on whichever
+    node Ray places it (every node needs convgrade and the data); results, gradebooks and
+    --resume behave exactly as with the local engine, and a task whose node dies runs again.
+
     \b
     Example:
       grade batch submissions/ -a digits-cnn --workers 2 -o graded/
       grade batch submissions/ -a digits-cnn --workers 2 -o graded/ --resume
+      grade batch submissions/ -a cifar10-cnn --engine ray --ray-address auto \\
+            --gpus-per-job 0.125 -o graded/
     """
     from convgrade.grader.batch import run_batch
-    from convgrade.grader.isolation import BackendUnavailable, resolve_backend
+    from convgrade.grader.isolation import BackendUnavailable, check_not_unsafe, resolve_backend
     from convgrade.grader.limits import parse_seconds, parse_size
     from convgrade.grader.submit import default_limits, grade_submission, prepare
 
@@ -98,14 +133,27 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
     )
     try:
         backend = resolve_backend(backend)
+        check_not_unsafe(backend, unsafe_no_sandbox)  # refuse once, before any student
     except BackendUnavailable as exc:
         raise ConvgradeError(str(exc)) from None
     prepare(a, data)  # load the data set once, and fail early if it is missing
 
+    if engine == "local":
+        executor = get_executor("local", workers=workers)
+    else:
+        memory = (
+            None if memory_per_job is None else parse_size(memory_per_job, name="--memory-per-job")
+        )
+        executor = get_executor(
+            "ray", address=ray_address, cpus_per_job=cpus_per_job, gpus_per_job=gpus_per_job,
+            memory_per_job=memory, workers=workers if ray_address is None else None,
+        )  # fmt: skip
+
     def grade(path: Path, out: Path):
         return grade_submission(
-            path, a, out_dir=out, limits=limits, backend=backend, data_path=data
-        )
+            path, a, out_dir=out, limits=limits, backend=backend, data_path=data,
+            unsafe_no_sandbox=unsafe_no_sandbox,
+        )  # fmt: skip
 
     line: list[StatusLine] = []
 
@@ -120,16 +168,18 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
         summary = run_batch(
             folder, out_dir, grade, workers=workers, resume=resume, regrade=regrade,
             on_start=on_start, on_done=on_done, title=a.title or a.name,
-            max_score=a.scoring.max_score,
+            max_score=a.scoring.max_score, executor=executor,
         )  # fmt: skip
     except KeyboardInterrupt:
         click.echo("\ninterrupted: finished students are kept; rerun with --resume", err=True)
         sys.exit(130)
+    where = executor.describe()
+    executor.shutdown()
     counts = ", ".join(f"{s} {n}" for s, n in summary.counts.items())
     click.echo(f"{summary.total} students: {counts}")
     click.echo(
         f"graded {summary.graded} ({summary.skipped} kept from before) in {summary.wall_s:.1f} s"
-        f" with {workers} worker(s), backend {backend}"
+        f" on {where}, backend {backend}"
         + (f": {summary.per_minute:.1f} submissions/minute" if summary.graded else "")
     )
     click.echo(f"wrote {out_dir}/results.csv, gradebook-canvas.csv, gradebook-moodle.csv")

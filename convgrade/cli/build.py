@@ -72,7 +72,7 @@ def _formats_help() -> str:
 )
 @click.option("--check", is_flag=True, help="Also report variant quality (check.txt/.json).")
 @options.quiet("Print only the summary line (no notes, no warnings).")
-@options.verbose("Print every LMS writer warning in full, one line per question.")
+@options.verbose("Also print the time each stage took.")
 def build(
     spec: Path,
     out: Path,
@@ -115,8 +115,7 @@ def build(
     if level >= 0:
         for note in result.notes:
             messages.echo("note", note)
-        shown = result.warnings if level > 0 else messages.group_warnings(result.warnings)
-        for warning in shown:
+        for warning in result.warnings:  # the writers word one line per message
             messages.echo("warning", warning)
     if result.check:
         click.echo(result.check, nl=False)
@@ -129,7 +128,6 @@ def build(
     if rerolled:
         click.echo("rerolled: " + ", ".join(f"{p.id} ({p.reroll})" for p in ps.papers if p.reroll))
     if result.warnings and level >= 0:
-        click.echo(
-            f"{len(result.warnings)} warning(s) from the LMS writers"
-            + (" (see above)" if level > 0 else " (see above; -v shows each in full)")
-        )
+        click.echo(f"{len(result.warnings)} warning(s) from the LMS writers (see above)")
+    if level > 0:
+        click.echo("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))

@@ -41,7 +41,13 @@ def _limits(a, time_limit: str | None, memory_limit: str | None):
     )
 
 
-def _grader(limits, backend: str, data: str | None, progress):
+UNSAFE_HELP = (
+    "Let the subprocess backend run submissions as root when it cannot drop to an unprivileged "
+    "user (no sandbox: they can read and change anything on this machine)."
+)
+
+
+def _grader(limits, backend: str, data: str | None, progress, unsafe: bool = False):
     from convgrade.grader.isolation import BackendUnavailable
     from convgrade.grader.submit import grade_submission
 
@@ -49,7 +55,7 @@ def _grader(limits, backend: str, data: str | None, progress):
         try:
             return grade_submission(
                 path, a, out_dir=out_dir, limits=limits, backend=backend,
-                progress=progress, data_path=data,
+                progress=progress, data_path=data, unsafe_no_sandbox=unsafe,
             )  # fmt: skip
         except BackendUnavailable as exc:
             raise ConvgradeError(str(exc)) from None
@@ -105,7 +111,9 @@ def _assignment(name: str, epochs: int | None, seed: int | None):
 @_options
 @options.out("Write result.json, results.json (Gradescope), report.html here.", dest="out_dir")
 @options.quiet("No per-epoch progress.")
-def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir):
+@click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
+def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir,
+           unsafe_no_sandbox):  # fmt: skip
     """Train the Keras model that FILE builds and score it on the assignment's test set.
 
     FILE is a .py file (or a .ipynb notebook) defining build_model(task), optionally
@@ -119,7 +127,8 @@ def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, se
     """
     a = _assignment(assignment, epochs, seed)
     limits = _limits(a, time_limit, memory_limit)
-    grade = _grader(limits, backend, data, show_progress if options.verbosity() >= 0 else None)
+    progress = show_progress if options.verbosity() >= 0 else None
+    grade = _grader(limits, backend, data, progress, unsafe_no_sandbox)
     res = grade(file, a, out_dir)
     click.echo(summary(res))
     if out_dir is not None:

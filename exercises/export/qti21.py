@@ -104,11 +104,27 @@ def _outcome(item_el, ident: str, value: str) -> None:
     _sub(_sub(od, "defaultValue"), "value", value)
 
 
-def _add_score(parent, points: float) -> None:
-    s = _sub(parent, "setOutcomeValue", identifier="SCORE")
+def _add_score(parent, points: float | int, outcome: str = "SCORE") -> None:
+    s = _sub(parent, "setOutcomeValue", identifier=outcome)
     total = _sub(s, "sum")
-    _sub(total, "variable", identifier="SCORE")
-    _sub(total, "baseValue", base.number(round(points, 6)), baseType="float")
+    _sub(total, "variable", identifier=outcome)
+    _sub(total, "baseValue", base.number(points), baseType="float")
+
+
+def _set_score(parent, points: float) -> None:
+    s = _sub(parent, "setOutcomeValue", identifier="SCORE")
+    _sub(s, "baseValue", base.number(points), baseType="float")
+
+
+def _scale(rp, points: float, total: int) -> None:
+    """SCORE = MAXSCORE × RAW / total weight: exact when every blank is right (no rounded
+    per-blank points that sum to 4.000001)."""
+    s = _sub(rp, "setOutcomeValue", identifier="SCORE")
+    prod = _sub(s, "product")
+    _sub(prod, "baseValue", base.number(points), baseType="float")
+    div = _sub(prod, "divide")
+    _sub(div, "variable", identifier="RAW")
+    _sub(div, "baseValue", str(total), baseType="float")
 
 
 def _base_type(cell: Cell) -> str:
@@ -117,8 +133,9 @@ def _base_type(cell: Cell) -> str:
     return "identifier" if cell.kind == "choice" else "string"
 
 
-def _condition(rp, cell: Cell) -> None:
-    """Add this blank's points when its response is right (within the tolerance)."""
+def _condition(rp, cell: Cell, weight: int) -> None:
+    """Add this blank's integer weight to RAW when its response is right (within the
+    tolerance)."""
     cond = _sub(_sub(rp, "responseCondition"), "responseIf")
     rid = response_id(cell)
     if cell.kind == "numeric" and not cell.integer:
@@ -134,7 +151,7 @@ def _condition(rp, cell: Cell) -> None:
         test = _sub(cond, "match")
     _sub(test, "variable", identifier=rid)
     _sub(test, "correct", identifier=rid)
-    _add_score(cond, cell.points)
+    _add_score(cond, weight, "RAW")
 
 
 def item_document(item: Item) -> etree._Element:
@@ -165,11 +182,20 @@ def item_document(item: Item) -> etree._Element:
             sc = _sub(ci, "simpleChoice", identifier=cid)
             sc.append(_fragment(base.value_html(item.choice, o.value)))
         rp = _sub(root, "responseProcessing")
-        cond = _sub(_sub(rp, "responseCondition"), "responseIf")
+        rc = _sub(rp, "responseCondition")
+        cond = _sub(rc, "responseIf")
         m = _sub(cond, "match")
         _sub(m, "variable", identifier="RESPONSE")
         _sub(m, "correct", identifier="RESPONSE")
-        _add_score(cond, points)
+        _set_score(cond, points)
+        for cid, o in zip(ids, item.options):  # the key's partial credit for a distractor
+            share = 0.0 if o.correct else base.option_fraction(item.choice, o.value)
+            if share > 0:
+                cond = _sub(rc, "responseElseIf")
+                m = _sub(cond, "match")
+                _sub(m, "variable", identifier="RESPONSE")
+                _sub(m, "baseValue", cid, baseType="identifier")
+                _set_score(cond, round(points * share, 7))
         return root
     cells = {c.key: c for c in item.cells}
     choice_ids: dict[str, dict[str, str]] = {}
@@ -181,6 +207,7 @@ def item_document(item: Item) -> etree._Element:
         _declare(root, response_id(c), _base_type(c), value)
     _outcome(root, "SCORE", "0")
     _outcome(root, "MAXSCORE", base.number(points))
+    _outcome(root, "RAW", "0")
 
     def blank(key: str) -> etree._Element:
         c = cells[key]
@@ -196,8 +223,10 @@ def item_document(item: Item) -> etree._Element:
 
     _sub(root, "itemBody").append(convert(html, blank))
     rp = _sub(root, "responseProcessing")
+    weights = base.weights(item.cells)
     for c in item.cells:
-        _condition(rp, c)
+        _condition(rp, c, weights[c.key])
+    _scale(rp, points, max(sum(weights.values()), 1))
     return root
 
 

@@ -67,6 +67,7 @@ class ProblemSet:
                     list(self.variants[q.id]),
                     q.section.style,
                     q.section.title,
+                    dict(q.section.part_points) if q.section.part_points else None,
                 )
                 for q in self.questions
             ],

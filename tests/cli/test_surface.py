@@ -73,22 +73,19 @@ def test_a_misspelt_spec_key_gets_a_suggestion(tmp_path):
     assert "unknown key 'dificulty' (did you mean 'difficulty'?)" in r.stderr
 
 
-def test_repeated_writer_warnings_are_grouped_one_line_per_message(tmp_path):
+def test_writer_warnings_one_line_per_message_quiet_and_verbose(tmp_path):
     args = ["build", str(SPEC), "--roster", str(ROSTER)]
     env = {"CONVGRADE_SECRET": "test-secret"}
     lms = ["--formats", "gift,canvas,blackboard"]
     r = invoke_grade(*args, *lms, "-o", str(tmp_path / "a"), env=env)
     assert r.returncode == 0, r.stderr
     warnings = [w for w in r.stderr.splitlines() if w.startswith("warning:")]
-    assert len(warnings) == 4, warnings  # 18 near-identical lines before
-    assert any(
-        "blackboard, 8 questions (q1, q2, q3, q4, q5, q6, q7, q8): Blackboard uploads" in w
-        for w in warnings
-    )
-    assert "18 warning(s) from the LMS writers" in r.stdout
+    messages = [w.rsplit("): ", 1)[-1] for w in warnings]
+    assert warnings and len(set(messages)) == len(messages)  # no message printed twice
+    assert f"{len(warnings)} warning(s) from the LMS writers" in r.stdout
 
     r = invoke_grade(*args, *lms, "-o", str(tmp_path / "b"), "-v", env=env)
-    assert len([w for w in r.stderr.splitlines() if w.startswith("warning:")]) == 18
+    assert re.search(r"^timings: generate [0-9.]+ s, ", r.stdout, re.M)
 
     r = invoke_grade(*args, "--formats", "gift", "-o", str(tmp_path / "c"), "-q", env=env)
     assert r.returncode == 0 and r.stderr == "" and r.stdout.startswith("built cnn-w3")
@@ -112,7 +109,7 @@ def test_solution_flag_pair_on_generate_and_check(tmp_path):
 def test_version_lists_the_optional_parts_and_whether_each_works():
     r = invoke_grade("--version")
     assert r.returncode == 0 and r.stdout.startswith("grade (convgrade) ")
-    for label in ("PDF handouts", "model training", "bubblewrap sandbox"):
+    for label in ("PDF handouts", "model training", "isolation backend bwrap"):
         line = next(li for li in r.stdout.splitlines() if label in li)
         assert re.search(r"\s(yes|no: .+)", line), line
     # tests/test_no_tensorflow.py checks that --version never imports TensorFlow

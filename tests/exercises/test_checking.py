@@ -127,7 +127,12 @@ def test_tokens_and_shapes_item_by_item():
         check_exercise(ex, {"t": "the cat"}).parts[0].message.startswith("expected 4 tokens, got 2")
     )
     ex = _ex([Part("s", "Shapes", "shapes", [[None, 4, 4, 2], [None, 2, 2, 2]])])
-    assert check_exercise(ex, {"s": "(None, 4, 4, 2), (None, 2, 2, 3)"}).score == 0.5
+    # shapes axis by axis (None axes given, not asked), as every LMS export asks them
+    r = check_exercise(ex, {"s": "(None, 4, 4, 2), (None, 2, 2, 3)"})
+    assert r.score == pytest.approx(5 / 6, abs=1e-4) and r.parts[0].wrong_cells == [[1, 3]]
+    ex = _ex([Part("s", "Shape", "shape", [4, 4, 8])])
+    assert check_exercise(ex, {"s": "4x5x8"}).score == pytest.approx(2 / 3, abs=1e-4)
+    assert check_exercise(ex, {"s": "4x4"}).score == 0
 
 
 def test_mostly_equal_answer_names_the_misconception_only_when_closer_than_key():

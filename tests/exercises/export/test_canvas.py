@@ -20,6 +20,7 @@ from tests.exercises.export.support import (
     qti12_dtd,
     same_number,
     strip_namespaces,
+    warned,
 )
 
 FORMAT = "canvas"
@@ -217,7 +218,19 @@ def test_tolerance_loss_is_warned(exported):
         if any(
             k == "numeric" and (t or not float(v).is_integer()) for k, v, t in expected_blanks(ex)
         ):
-            assert any(
-                w.startswith(f"canvas: question {q.id} ") and "matches strings only" in w
-                for w in warnings
-            )
+            assert warned(warnings, "canvas", q.id, "matches strings only")
+
+
+def test_every_right_blank_scores(exported):
+    """QTI 1.2 stops at the first matching respcondition unless continue="Yes": without it,
+    QTIMigrationTool makes a responseIf/ElseIf chain in which only the first right blank
+    scores."""
+    quiz, files, _ = exported
+    _, pairs = _items_in_order(quiz, files)
+    seen = 0
+    for _, item in pairs:
+        if _field(item, "question_type") == "fill_in_multiple_blanks_question":
+            conds = item.findall("resprocessing/respcondition")
+            assert conds and all(c.get("continue") == "Yes" for c in conds)
+            seen += 1
+    assert seen

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 import pytest
 from convgrade.exercises.choices import canonical
 from convgrade.exercises.export import gift
+from convgrade.exercises.model import Part
+from convgrade.exercises.quiz import Question, Quiz
 
+from convgrade import exercises
 from tests.exercises.export.support import (
     NASTY,
     asked_as_choice,
@@ -16,6 +20,7 @@ from tests.exercises.export.support import (
     parse_gift,
     quiz_all_types,
     same_number,
+    warned,
 )
 
 FORMAT = "gift"
@@ -30,6 +35,10 @@ def exported(written):
 def _check_numeric(parsed: dict, value, tol: float) -> None:
     assert parsed["type"] == "Numerical", parsed
     ch = parsed["choices"]
+    if isinstance(ch, list):  # the "=" form, written for a zero answer ({#=0})
+        assert [c["isCorrect"] for c in ch] == [True] and same_number(ch[0]["text"]["number"], 0)
+        assert not tol
+        return
     assert same_number(ch["number"], value)
     if tol:
         assert ch["type"] == "range"
@@ -130,4 +139,19 @@ def test_multi_blank_fallback_warns_naming_the_question(exported):
     for q in multi:
         if all(asked_as_choice(q, ex) for ex in q.variants):
             continue
-        assert any(w.startswith(f"gift: question {q.id} ") and "multi-blank" in w for w in warnings)
+        assert warned(warnings, "gift", q.id, "multi-blank")
+
+
+def test_a_zero_answer_is_written_so_that_moodle_keeps_it(tmp_path):
+    """Moodle's GIFT parser drops a lone answer "0" (PHP empty("0")) and aborts the import."""
+    ex = exercises.generate("conv1d", seed=5)
+    zero = replace(ex, parts=[Part("n", "Zero", "integer", 0)], misconceptions=[])
+    nonzero = replace(ex, parts=[Part("n", "Three", "integer", 3)], misconceptions=[])
+    quiz = Quiz("Z", "z", [Question("q1", "", 1, [zero]), Question("q2", "", 1, [nonzero])])
+    gift.write(quiz, tmp_path)
+    text = (tmp_path / "quiz.gift").read_text()
+    assert "{#=0}" in text and "{#0}" not in text and "{#3}" in text
+    assert [p["type"] for p in parse_gift(tmp_path / "quiz.gift") if p["type"] != "Category"] == [
+        "Numerical",
+        "Numerical",
+    ]
