@@ -68,7 +68,7 @@ def _bar(fraction: float, width: int = 24) -> str:
 @click.option("--regrade", is_flag=True, help="Grade every student again, replacing results.")
 @click.option(
     "--engine",
-    type=click.Choice(executor_names()),
+    type=options.Choice(executor_names()),
     default="local",
     show_default=True,
     help="Where jobs run: local threads (each job sandboxed) or Ray tasks across a cluster.",

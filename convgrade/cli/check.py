@@ -25,7 +25,7 @@ def _existing(path: str, what: str) -> Path:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "html", "json"]),
+    type=options.Choice(["text", "html", "json"]),
     default="text",
     show_default=True,
     help="Report format; json: the marks as JSON.",

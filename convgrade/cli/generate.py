@@ -60,7 +60,7 @@ def parse_param(text: str) -> tuple[str, object]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown", "html"]),
+    type=options.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
     help="Output format.",

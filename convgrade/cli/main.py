@@ -81,7 +81,9 @@ class LazyGroup(click.Group):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.BadParameter as exc:
-            fail(_sentence(exc.format_message()))
+            missing = isinstance(exc, click.MissingParameter) and exc.ctx is not None
+            hint = f" (see '{exc.ctx.command_path} --help')" if missing else ""
+            fail(_sentence(exc.format_message()) + hint)
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             fail(_sentence(exc.format_message()) + hint)

@@ -21,6 +21,19 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 _VERBOSITY = "convgrade.verbosity"
 
 
+class Choice(click.Choice):
+    """click's Choice, with "did you mean ..." for a misspelt value."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            hint = did_you_mean(value, [str(c) for c in self.choices])
+            self.fail(
+                f"{value!r}{hint}: expected one of {', '.join(map(str, self.choices))}", param, ctx
+            )
+
+
 class KindName(click.ParamType):
     """An exercise kind: completes kind names, suggests the closest one when misspelt."""
 
@@ -110,7 +123,7 @@ def backend() -> Decorator:
 
     return click.option(
         "--backend",
-        type=click.Choice(["auto", *BACKENDS]),
+        type=Choice(["auto", *BACKENDS]),
         default="auto",
         show_default=True,
         help="Isolation: bubblewrap sandbox or plain process (auto: bwrap when it works).",

@@ -53,7 +53,10 @@ def test_build_help_lists_formats_from_the_registry_without_breaking_words():
         (["practice", "poolin"], "got 'poolin' (did you mean 'pooling'?)"),
         (["submit", "x.py", "-a", "digits-cn"], "(did you mean 'digits-cnn'?)"),
         (["calibrate", "cifar10-cn", "--reference", "x.py"], "(did you mean 'cifar10-cnn'?)"),
-        (["build"], "error: missing argument 'SPEC'"),
+        (["build"], "error: missing argument 'SPEC' (see 'grade build --help')"),
+        (["generate", "conv2d", "--format", "jsn"], "'jsn' (did you mean 'json'?)"),
+        (["submit", "x.py", "-a", "digits-cnn", "--backend", "bwarp"], "(did you mean 'bwrap'?)"),
+        (["batch", "d", "-a", "digits-cnn", "-o", "g", "--engine", "rai"], "(did you mean 'ray'?)"),
         (["generate", "conv2d", "--difficulty", "5"], "error: invalid value for '--difficulty'"),
     ],
 )
