@@ -51,9 +51,16 @@ def backend_parts() -> list[Part]:
     ]
 
 
+#: module -> the distributions that may provide it (reading every installed package's metadata
+#: to find out costs more than the rest of --version)
+DISTRIBUTIONS = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "sklearn": ("scikit-learn",),
+}
+
+
 def _version(module: str) -> str:
-    dists = importlib.metadata.packages_distributions().get(module, [module])
-    for dist in dists:
+    for dist in DISTRIBUTIONS.get(module, (module,)):
         try:
             return f"{dist} {importlib.metadata.version(dist)}"
         except importlib.metadata.PackageNotFoundError:
