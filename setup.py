@@ -5,7 +5,7 @@ namespace, so an instructor's own ``exercises/``, ``templates/`` or ``grader/`` 
 shadow what ``pip install convgrade`` put there. Subpackages are discovered, not listed.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 #: installed package name -> repository folder
 ROOTS = {
@@ -17,6 +17,8 @@ ROOTS = {
 
 packages = []
 for name, folder in ROOTS.items():
-    packages += [name, *(f"{name}.{sub}" for sub in find_packages(folder))]
+    # namespace discovery: template and data folders (no __init__.py) ship as package data
+    subs = find_namespace_packages(folder, exclude=["*__pycache__*"])
+    packages += [name, *(f"{name}.{sub}" for sub in subs)]
 
 setup(packages=packages, package_dir=ROOTS)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from convgrade.exercises.errors import ConvgradeError, ParamError, SpecError, did_you_mean
+from convgrade.grader.devices import KERAS_BACKENDS
 from convgrade.grader.limits import parse_seconds, parse_size
 
 if sys.version_info >= (3, 11):
@@ -51,6 +52,8 @@ class TrainingSpec:
     optimizer: str = "adam"
     learning_rate: float = 0.001
     from_logits: bool = True
+    #: the Keras backend the worker trains with (``tensorflow`` or ``jax``)
+    keras_backend: str = "tensorflow"
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,10 @@ def _parse(doc: dict[str, Any], source: str) -> Assignment:
         optimizer=r.get("optimizer", str, "adam").lower(),
         learning_rate=float(r.number("learning_rate", 0.001, lo=0)),
         from_logits=r.get("from_logits", bool, True),
+        keras_backend=r.get("keras_backend", str, "tensorflow").lower(),
     )
+    if training.keras_backend not in KERAS_BACKENDS:
+        raise SpecError(source, "training.keras_backend", "one of " + ", ".join(KERAS_BACKENDS))
     if training.optimizer not in OPTIMIZERS:
         raise SpecError(source, "training.optimizer", "one of " + ", ".join(OPTIMIZERS))
     if not training.min_batch_size <= training.batch_size <= training.max_batch_size:

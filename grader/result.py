@@ -46,6 +46,9 @@ class Result:
     epochs_run: int | None = None
     batch_size: int | None = None
     backend: str = ""
+    #: what it trained on, as the grader asked (not as the submission claims)
+    keras_backend: str = ""
+    device: str = ""
     seed: int | None = None
     train_seconds: float | None = None
     wall_seconds: float | None = None

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 from convgrade.exercises.errors import ConvgradeError
-from convgrade.grader import datasets, textio
+from convgrade.grader import datasets, devices, textio
 from convgrade.grader.assignment import Assignment, load_assignment
+from convgrade.grader.devices import Placement, device_nodes, worker_env
 from convgrade.grader.isolation.files import ResultFileError, read_result, regular_file
 from convgrade.grader.limits import Limits
 from convgrade.grader.result import STATUSES, WORKER_STATUSES, Result
@@ -294,8 +295,12 @@ def grade_submission(
     progress: Callable[[dict], None] | None = None,
     data_path: str | None = None,
     unsafe_no_sandbox: bool = False,
+    placement: Placement | None = None,
 ) -> Result:
     """Train and score one submission; write result files into ``out_dir`` when given.
+
+    ``placement`` says what it trains on (default: the assignment's Keras backend, on a GPU when
+    this machine has one — :func:`convgrade.grader.devices.placement`).
 
     ``limits`` default to the assignment's (:func:`default_limits`). ``progress`` receives each
     ``@@progress`` dict the worker prints (shown to users, never trusted for results).
@@ -313,11 +318,12 @@ def grade_submission(
     t0 = time.perf_counter()
     data = prepare(a, data_path)
     limits = limits or default_limits(a)
+    where = placement or devices.placement("auto", a.training.keras_backend)
     prepare_s = time.perf_counter() - t0
     base = Result(
         status="error", message="", assignment=a.name, submission=path.name,
         max_score=a.scoring.max_score, seed=a.seed, class_names=data.class_names,
-        thresholds=_thresholds(a, None),
+        thresholds=_thresholds(a, None), keras_backend=where.keras_backend, device=where.device,
     )  # fmt: skip
     start = time.perf_counter()
     try:
@@ -345,9 +351,10 @@ def grade_submission(
             readonly=[],
             limits=limits,
             backend=backend,
-            env={"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"},
+            env={"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", **worker_env(where)},
             on_line=on_line,
             unsafe_no_sandbox=unsafe_no_sandbox,
+            devices=device_nodes(where),
         )
         base.backend = outcome.backend
         base.timings["prepare_data"] = round(prepare_s, 3)

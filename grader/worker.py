@@ -256,14 +256,17 @@ class Worker:
         clock.lap("load_submission")
 
         import keras
-        import tensorflow as tf
 
-        clock.lap("import_tensorflow")
+        clock.lap("import_keras")
 
         keras.utils.set_random_seed(spec["seed"])
-        tf.config.experimental.enable_op_determinism()
-
         text = spec["kind"] == "text"
+        if text or keras.backend.backend() == "tensorflow":  # text pipelines are tf.data
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+            _cap_gpu_memory(tf)
+
         x_train, y_train = self._x("train"), self._y("train")
         has_val = (self.inp / "y_val.npy").is_file()
         x_val, y_val = (self._x("val"), self._y("val")) if has_val else (None, None)
@@ -376,6 +379,23 @@ class Worker:
 def _shape_text(shape: tuple) -> str:
     """(2, 1) -> '(batch, 1)'."""
     return "(" + ", ".join(["batch", *map(str, shape[1:])]) + ")"
+
+
+def _cap_gpu_memory(tf) -> None:
+    """TensorFlow on a shared GPU: at most the job's share of its memory (JAX reads its cap
+    from XLA_PYTHON_CLIENT_MEM_FRACTION itself)."""
+    fraction = float(os.environ.get("CONVGRADE_GPU_MEMORY_FRACTION", "0") or 0)
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus or not 0 < fraction < 1:
+        return
+    total = tf.config.experimental.get_device_details(gpus[0]).get("memory_limit") or 0
+    for gpu in gpus:
+        if total:
+            limit = int(total * fraction / 2**20)
+            config = [tf.config.LogicalDeviceConfiguration(memory_limit=limit)]
+            tf.config.set_logical_device_configuration(gpu, config)
+        else:
+            tf.config.experimental.set_memory_growth(gpu, True)
 
 
 class _Clock:

@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from convgrade.cli import options
-from convgrade.cli.submit import UNSAFE_HELP, _assignment, _options
+from convgrade.cli.submit import (
+    UNSAFE_HELP,
+    _assignment,
+    _options,
+    _placement,
+    _placement_options,
+)
 from convgrade.exercises.errors import ConvgradeError
 from convgrade.grader.executors import executor_names, get_executor
 
@@ -93,10 +99,11 @@ def _bar(fraction: float, width: int = 24) -> str:
     "--memory-per-job", metavar="SIZE", default=None, help="Ray: memory reserved per job (e.g. 4G)."
 )
 @click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
+@_placement_options
 @options.quiet("No progress line; only the summary.")
 def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, seed,
           workers, out_dir, resume, regrade, engine, ray_address, cpus_per_job, gpus_per_job,
-          memory_per_job, unsafe_no_sandbox):  # fmt: skip
+          memory_per_job, unsafe_no_sandbox, device, keras_backend):  # fmt: skip
     """Grade a class: every submission in FOLDER, several at once, each in its own sandbox.
 
     FOLDER holds one .py/.ipynb file or one folder per student (the file or folder name is
@@ -149,10 +156,17 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
             memory_per_job=memory, workers=workers if ray_address is None else None,
         )  # fmt: skip
 
+    # several jobs on one GPU: each may use its share of the GPU's memory
+    share = gpus_per_job if engine == "ray" and 0 < gpus_per_job < 1 else 1.0
+    where = None
+    if engine == "local" or ray_address is None:  # a remote node resolves "auto" itself
+        where = _placement(a, device, keras_backend, share)
+
     def grade(path: Path, out: Path):
         return grade_submission(
             path, a, out_dir=out, limits=limits, backend=backend, data_path=data,
             unsafe_no_sandbox=unsafe_no_sandbox,
+            placement=where or _placement(a, device, keras_backend, share),
         )  # fmt: skip
 
     line: list[StatusLine] = []

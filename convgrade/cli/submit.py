@@ -47,7 +47,28 @@ UNSAFE_HELP = (
 )
 
 
-def _grader(limits, backend: str, data: str | None, progress, unsafe: bool = False):
+def _placement_options(f):
+    """--device and --keras-backend: what a submission trains on."""
+    from convgrade.grader.devices import DEVICES, KERAS_BACKENDS
+
+    f = click.option(
+        "--keras-backend", type=options.Choice(KERAS_BACKENDS), default=None,
+        help="Train with this Keras backend (default: the assignment's, normally tensorflow).",
+    )(f)  # fmt: skip
+    return click.option(
+        "--device", type=options.Choice(DEVICES), default="auto", show_default=True,
+        help="Train on the CPU or an NVIDIA GPU (auto: a GPU when this machine has one).",
+    )(f)  # fmt: skip
+
+
+def _placement(a, device: str, keras_backend: str | None, gpu_share: float = 1.0):
+    from convgrade.grader.devices import placement
+
+    return placement(device, keras_backend or a.training.keras_backend, gpu_share)
+
+
+def _grader(limits, backend: str, data: str | None, progress, unsafe: bool = False,
+            where=None):  # fmt: skip
     from convgrade.grader.isolation import BackendUnavailable
     from convgrade.grader.submit import grade_submission
 
@@ -55,7 +76,7 @@ def _grader(limits, backend: str, data: str | None, progress, unsafe: bool = Fal
         try:
             return grade_submission(
                 path, a, out_dir=out_dir, limits=limits, backend=backend,
-                progress=progress, data_path=data, unsafe_no_sandbox=unsafe,
+                progress=progress, data_path=data, unsafe_no_sandbox=unsafe, placement=where,
             )  # fmt: skip
         except BackendUnavailable as exc:
             raise ConvgradeError(str(exc)) from None
@@ -112,8 +133,9 @@ def _assignment(name: str, epochs: int | None, seed: int | None):
 @options.out("Write result.json, results.json (Gradescope), report.html here.", dest="out_dir")
 @options.quiet("No per-epoch progress.")
 @click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
+@_placement_options
 def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir,
-           unsafe_no_sandbox):  # fmt: skip
+           unsafe_no_sandbox, device, keras_backend):  # fmt: skip
     """Train the Keras model that FILE builds and score it on the assignment's test set.
 
     FILE is a .py file (or a .ipynb notebook) defining build_model(task), optionally
@@ -127,8 +149,9 @@ def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, se
     """
     a = _assignment(assignment, epochs, seed)
     limits = _limits(a, time_limit, memory_limit)
+    where = _placement(a, device, keras_backend)
     progress = show_progress if options.verbosity() >= 0 else None
-    grade = _grader(limits, backend, data, progress, unsafe_no_sandbox)
+    grade = _grader(limits, backend, data, progress, unsafe_no_sandbox, where)
     res = grade(file, a, out_dir)
     click.echo(summary(res))
     if out_dir is not None:
@@ -156,6 +179,8 @@ def summary(res) -> str:
             f"{'params':<11} {res.params:,}",
             f"{'training':<11} {res.train_seconds:.1f} s ({res.epochs_run} epochs, batch "
             f"{res.batch_size}); whole run {res.wall_seconds:.1f} s",
+            f"{'trained on':<11} Keras {res.keras_backend or 'tensorflow'}, "
+            f"{res.device or 'cpu'}, {res.backend or '?'} sandbox",
         ]
         lines += [f"{'note':<11} {n}" for n in res.notes]
     return "\n".join(lines)

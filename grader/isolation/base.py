@@ -39,6 +39,8 @@ class Request:
     env: dict[str, str]
     uid: int | None
     cgroups: Cgroups
+    #: device nodes to expose inside the sandbox (a GPU job's /dev/nvidia*); none by default
+    devices: list[Path] = field(default_factory=list)
 
 
 class Backend(ABC):

@@ -111,6 +111,7 @@ def run_isolated(
     env: dict[str, str] | None = None,
     on_line: Callable[[str], None] | None = None,
     unsafe_no_sandbox: bool = False,
+    devices: list[Path] | None = None,
 ) -> RunOutcome:
     """Run ``argv`` isolated, with ``workdir`` as its only writable place and current directory.
 
@@ -118,7 +119,8 @@ def run_isolated(
     backend cannot hide anything). ``env`` is added to a minimal environment (the grader's own
     environment is not passed on). ``on_line`` receives each stdout line as it arrives. Raises
     :class:`BackendUnavailable` when ``backend`` cannot run here, and :class:`UnsafeAsRoot` when
-    it would run ``argv`` as root without ``unsafe_no_sandbox``.
+    it would run ``argv`` as root without ``unsafe_no_sandbox``. ``devices`` are device nodes
+    (a GPU's) the run may use; bwrap exposes exactly those.
     """
     limits = limits or Limits()
     readonly = [Path(p) for p in (readonly or [])]
@@ -140,7 +142,9 @@ def run_isolated(
     cgroups = Cgroups(limits)
     launch = None
     try:
-        request = Request(argv, workdir, readonly, limits, child_env, uid, cgroups)
+        request = Request(
+            argv, workdir, readonly, limits, child_env, uid, cgroups, list(devices or [])
+        )
         launch = BACKENDS[chosen].launch(request)
         for key, value in launch.env.items():
             if key == "PYTHONPATH" and child_env.get(key):

@@ -112,7 +112,7 @@ def test_solution_flag_pair_on_generate_and_check(tmp_path):
 def test_version_lists_the_optional_parts_and_whether_each_works():
     r = invoke_grade("--version")
     assert r.returncode == 0 and r.stdout.startswith("grade (convgrade) ")
-    for label in ("PDF handouts", "model training", "isolation backend bwrap"):
+    for label in ("PDF handouts", "TensorFlow", "isolation backend bwrap"):
         line = next(li for li in r.stdout.splitlines() if label in li)
         assert re.search(r"\s(yes|no: .+)", line), line
     # tests/test_no_tensorflow.py checks that --version never imports TensorFlow
