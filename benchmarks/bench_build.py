@@ -1,6 +1,9 @@
 """`grade build` of a 20-question set for 300 students into every available format.
 
     python benchmarks/bench_build.py [--students 300] [--questions 20] [--markdown]
+    python benchmarks/bench_build.py --format moodle              # 6,000 exercises -> moodle.xml
+    python benchmarks/bench_build.py --variants 1000 --questions 10 \
+        --format moodle,gift,canvas,qti21,blackboard,key          # six LMS/key formats
 
 One build with every format this installation has; prints the wall time of the whole build, the
 time of each step (``BuildResult.timings``: generation, each format) and the output sizes. The
@@ -44,6 +47,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=300)
     ap.add_argument("--questions", type=int, default=20)
+    ap.add_argument("--variants", type=int, default=None, help="variants mode (no roster)")
+    ap.add_argument("--format", default=None, help="formats, e.g. moodle (default: all)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = ap.parse_args()
     os.environ.setdefault("CONVGRADE_SECRET", "benchmark-secret")
@@ -51,15 +56,19 @@ def main() -> None:
     try:
         spec, roster = write_inputs(tmp, args.students, args.questions)
         t = time.perf_counter()
-        res = build(spec, tmp / "out", roster=roster)
+        if args.variants:
+            res = build(spec, tmp / "out", variants=args.variants, formats=args.format)
+        else:
+            res = build(spec, tmp / "out", roster=roster, formats=args.format)
         total = time.perf_counter() - t
         n_files = len(res.files)
         sizes = {p.name: p.stat().st_size for p in (tmp / "out").iterdir() if p.is_file()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    n_ex = args.students * args.questions
+    who = f"{args.variants} variants" if args.variants else f"{args.students} students"
+    n_ex = (args.variants or args.students) * args.questions
     head = (
-        f"{args.questions} questions x {args.students} students ({n_ex} exercises); kinds "
+        f"{args.questions} questions x {who} ({n_ex} exercises); kinds "
         f"{', '.join(exercises.kinds())}; formats {','.join(res.formats)}; Python "
         f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs"
     )

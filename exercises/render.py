@@ -30,6 +30,7 @@ def environment(fmt: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=(fmt == "html"),
+        auto_reload=False,  # templates ship with the package: no stat() per get_template
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -9,6 +9,7 @@ with a warning naming the question, where its format cannot express something.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import io
@@ -63,6 +64,10 @@ def decimal(v: Any) -> Decimal:
 
 def number(v: Any) -> str:
     """A number as plain decimal text, never in exponent notation: ``3``, ``-2.5``, ``0.125``."""
+    if type(v) is int:
+        return str(v)
+    if type(v) is float and v.is_integer():
+        return str(int(v))
     d = decimal(v)
     if d == d.to_integral_value():
         return str(int(d))
@@ -263,18 +268,24 @@ class Item:
         return prompt(self.exercise, fmt)
 
 
-_PROMPTS: dict[tuple[str, str], str] = {}
+#: (id of the exercise, format) -> (the exercise, its prompt). Keyed by identity, not by a
+#: ``repr`` of the whole exercise (which cost more than a third of the rendering); the exercise
+#: is kept in the entry, so its id cannot be reused while the entry lives.
+_PROMPTS: dict[tuple[int, str], tuple[Exercise, str]] = {}
+_PROMPT_CACHE_SIZE = 50_000
 
 
 def prompt(ex: Exercise, fmt: str) -> str:
     """The exercise's prompt in ``fmt``, rendered once per exercise and format even when several
-    writers (or identical variants) ask for it. The key is the exercise's full ``repr``."""
-    key = (repr(ex), fmt)
-    text = _PROMPTS.get(key)
-    if text is None:
-        if len(_PROMPTS) >= 16384:
-            _PROMPTS.clear()
-        text = _PROMPTS[key] = render_prompt(ex, fmt)
+    writers ask for it (exercises are plain data that nothing writes back into)."""
+    key = (id(ex), fmt)
+    hit = _PROMPTS.get(key)
+    if hit is not None and hit[0] is ex:
+        return hit[1]
+    if len(_PROMPTS) >= _PROMPT_CACHE_SIZE:
+        _PROMPTS.clear()
+    text = render_prompt(ex, fmt)
+    _PROMPTS[key] = (ex, text)
     return text
 
 
@@ -293,8 +304,9 @@ def build_item(quiz: Quiz, q: Question, index: int, warn: Callable[[Question, st
     shares = part_shares(q, ex)
     for part in ex.parts:
         cs, layout = part_cells(part)
+        each = shares[part.id] / len(cs) if cs else Fraction(0)
         for c in cs:
-            c.points = shares[part.id] / len(cs)
+            c.points = each
         item.parts.append((part, cs, layout))
     return item
 
@@ -307,21 +319,31 @@ def fraction(v: Any) -> Fraction:
 def part_shares(q: Question, ex: Exercise) -> dict[str, Fraction]:
     """Exact points per part, as the key gives them (:func:`exercises.checking.part_points`):
     the question's ``part_points`` where given, the rest of its points evenly over the others."""
-    ids = [p.id for p in ex.parts]
-    split = {pid: fraction(v) for pid, v in (q.part_points or {}).items() if pid in ids}
+    ids = tuple(p.id for p in ex.parts)
+    pp = tuple(sorted((q.part_points or {}).items()))
+    return dict(_shares(float(q.points), pp, ids))
+
+
+@functools.lru_cache(maxsize=1024)
+def _shares(
+    points: float, part_points: tuple[tuple[str, float], ...], ids: tuple[str, ...]
+) -> tuple[tuple[str, Fraction], ...]:
+    split = {pid: fraction(v) for pid, v in part_points if pid in ids}
     rest = [pid for pid in ids if pid not in split]
-    left = max(fraction(q.points) - sum(split.values(), Fraction(0)), Fraction(0))
+    left = max(fraction(points) - sum(split.values(), Fraction(0)), Fraction(0))
     for pid in rest:
         split[pid] = left / len(rest)
-    return {pid: split[pid] for pid in ids}
+    return tuple((pid, split[pid]) for pid in ids)
 
 
 def weights(cells: list[Cell]) -> dict[str, int]:
     """The smallest integer blank weights proportional to the blanks' exact points, found by
     scaling with the common denominator: they sum to the question's points whenever every
     blank's points are whole (a Moodle cloze question's mark is the sum of its weights)."""
-    scale = math.lcm(*(c.points.denominator for c in cells)) if cells else 1
-    return {c.key: int(c.points * scale) for c in cells}
+    distinct = {id(c.points): c.points for c in cells}  # a part's blanks share one Fraction
+    scale = math.lcm(*(p.denominator for p in distinct.values())) if distinct else 1
+    weight = {i: int(p * scale) for i, p in distinct.items()}
+    return {c.key: weight[id(c.points)] for c in cells}
 
 
 def uneven(item: Item) -> bool:
@@ -502,6 +524,50 @@ def html_body(item: Item, list_choices: bool = False) -> etree._Element:
     return root
 
 
+def html_text(
+    item: Item,
+    blank: Callable[[Cell], str],
+    escape: Callable[[str], str] = lambda s: s,
+    list_choices: bool = False,
+) -> str:
+    """The markup of :func:`html_body` serialized with each blank replaced by ``blank(cell)``
+    (inserted verbatim), built as a string: no lxml tree and no re-parse of the prompt.
+    ``escape`` is applied to all markup around the blanks (to defuse characters the target
+    would parse)."""
+
+    def text(s: str) -> str:
+        return escape(html.escape(s, quote=False))
+
+    def table(rows: list[list[Cell | str]]) -> str:
+        cells = (
+            "<tr>"
+            + "".join(f"<td>{blank(c) if isinstance(c, Cell) else text(c)}</td>" for c in r)
+            + "</tr>"
+            for r in rows
+        )
+        return escape('<table class="matrix">') + "".join(cells) + "</table>"
+
+    out = [escape("<div>" + str(item.prompt("html")))]
+    if item.mode == "choice":
+        assert item.choice is not None
+        out.append(f"<p>{text(item.choice.label)}?</p></div>")
+        return "".join(out)
+    for part, _, (shape, data) in item.parts:
+        label = text(f"{part_label(part, list_choices)}: ")
+        if shape == "scalar":
+            out.append(f"<p>{label}{blank(data)}</p>")
+        elif shape == "row":
+            row = "".join(blank(c) + " " if isinstance(c, Cell) else text(c + " ") for c in data)
+            out.append(f"<p>{label}{row}</p>")
+        elif shape in ("rows", "grid"):
+            out.append(f"<p>{label}</p>{table(data)}")
+        elif shape == "grids":
+            out.append(f"<p>{label}</p>")
+            out += [f"<div><p>{text(cap)}</p>{table(grid)}</div>" for cap, grid in data]
+    out.append("</div>")
+    return "".join(out)
+
+
 def _blank(parent: etree._Element, cell: Cell) -> None:
     etree.SubElement(parent, BLANK_TAG, ref=cell.key)
 
@@ -529,25 +595,6 @@ def _table(rows: list[list[Cell | str]]) -> etree._Element:
             else:
                 td.text = c
     return table
-
-
-def html_string(
-    root: etree._Element,
-    blank: Callable[[Cell], str],
-    cells: list[Cell],
-    escape: Callable[[str], str] = lambda s: s,
-) -> str:
-    """Serialize an :func:`html_body` with each placeholder replaced by ``blank(cell)``.
-
-    ``blank`` returns markup inserted verbatim (a cloze token, a Canvas ``[name]``); ``escape``
-    is applied to the markup around the blanks (to defuse characters the target would parse)."""
-    by_key = {c.key: c for c in cells}
-    text = etree.tostring(root, method="html", encoding="unicode")
-    pieces = re.split(rf'<{BLANK_TAG} ref="([A-Za-z0-9_]+)"></{BLANK_TAG}>', text)
-    out = []
-    for i, piece in enumerate(pieces):
-        out.append(blank(by_key[piece]) if i % 2 else escape(piece))
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def _q(tag: str) -> str:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str):
-    el = etree.SubElement(parent, _q(tag), {k: v for k, v in attrs.items()})
+    el = etree.SubElement(parent, _q(tag), attrs)
     if text is not None:
         el.text = text
     return el
@@ -94,7 +94,6 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
     q = item.question
     points = float(q.points)
     el = etree.Element(_q("item"), ident=item.ident, title=item.name)
-    body = base.html_body(item, list_choices=True)
     if item.mode == "choice" or (item.single is not None and item.single.kind == "choice"):
         if item.mode == "choice":
             assert item.choice is not None
@@ -110,7 +109,7 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
             el, "multiple_choice_question", points, [("original_answer_ids", ",".join(idents))]
         )
         pres = _sub(el, "presentation")
-        _material(pres, base.html_string(body, lambda c: "", item.cells))
+        _material(pres, base.html_text(item, lambda c: "", list_choices=True))
         lid = _sub(pres, "response_lid", ident="response1", rcardinality="Single")
         rc = _sub(lid, "render_choice")
         for aid, (text, _, _) in zip(idents, opts):
@@ -135,7 +134,7 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
     if single is not None and single.kind == "numeric":
         _metadata(el, "numerical_question", points)
         pres = _sub(el, "presentation")
-        _material(pres, base.html_string(body, lambda c: "", item.cells))
+        _material(pres, base.html_text(item, lambda c: "", list_choices=True))
         rs = _sub(pres, "response_str", ident="response1", rcardinality="Single")
         _sub(_sub(rs, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
         rp = _sub(el, "resprocessing")
@@ -158,7 +157,7 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
     if single is not None and single.kind == "text":
         _metadata(el, "short_answer_question", points)
         pres = _sub(el, "presentation")
-        _material(pres, base.html_string(body, lambda c: "", item.cells))
+        _material(pres, base.html_text(item, lambda c: "", list_choices=True))
         rs = _sub(pres, "response_str", ident="response1", rcardinality="Single")
         _sub(_sub(rs, "render_fib"), "response_label", ident="answer1", rshuffle="No")
         rp = _sub(el, "resprocessing")
@@ -167,10 +166,10 @@ def item_element(item: Item, warn: base.Warnings) -> etree._Element:
         _sub(_sub(cond, "conditionvar"), "varequal", single.text, respident="response1")
         _set_score(cond, "100")
         return el
-    return _fill_in_blanks(el, item, body, points, warn)
+    return _fill_in_blanks(el, item, points, warn)
 
 
-def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
+def _fill_in_blanks(el, item: Item, points: float, warn: base.Warnings):
     cells = item.cells
     q: Question = item.question
     message = base.string_match_warning("Canvas fill-in-multiple-blanks", cells)
@@ -192,7 +191,7 @@ def _fill_in_blanks(el, item: Item, body, points: float, warn: base.Warnings):
         [("original_answer_ids", ",".join(a for c in cells for a in answer_ids[c.key]))],
     )
     pres = _sub(el, "presentation")
-    _material(pres, base.html_string(body, lambda c: f"[{c.key}]", cells, escape=_brackets))
+    _material(pres, base.html_text(item, lambda c: f"[{c.key}]", _brackets, list_choices=True))
     for c in cells:
         lid = _sub(pres, "response_lid", ident=f"response_{c.key}")
         _material(lid, c.key, texttype="text/plain")
@@ -223,14 +222,15 @@ def percentages(item: Item) -> dict[str, str]:
     the rounding so that they sum to exactly 100."""
     w = base.weights(item.cells)
     total = sum(w.values()) or 1
-    out, left = {}, Decimal(100)
+    share = {
+        x: (Decimal(100) * x / total).quantize(Decimal("0.0001")) for x in set(w.values())
+    }  # a part's blanks share one weight
     keys = list(w)
-    for k in keys[:-1]:
-        d = (Decimal(100) * w[k] / total).quantize(Decimal("0.0001"))
-        out[k], left = d, left - d
+    out = {k: format(share[w[k]].normalize(), "f") for k in keys[:-1]}
     if keys:
-        out[keys[-1]] = left
-    return {k: base.number(v) for k, v in out.items()}
+        last = Decimal(100) - sum((share[w[k]] for k in keys[:-1]), Decimal(0))
+        out[keys[-1]] = format(last.normalize(), "f")
+    return out
 
 
 def assessment(quiz: Quiz, warn: base.Warnings) -> tuple[str, etree._Element, float]:

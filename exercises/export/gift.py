@@ -29,9 +29,12 @@ CAPABILITIES = Capabilities(
 SPECIAL = "\\~=#{}:"
 
 
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in SPECIAL})
+
+
 def escape(text: str) -> str:
     """Escape GIFT's special characters (and the backslash itself)."""
-    return "".join("\\" + ch if ch in SPECIAL else ch for ch in text)
+    return text.translate(_ESCAPES)
 
 
 def answer(cell: Cell) -> str:
@@ -57,13 +60,15 @@ def percent(fraction: float) -> str:
     return f"%{base.number(round(fraction * 100, 5))}%"
 
 
-def _question(title: str, text: str, answer_block: str) -> str:
-    return f"::{escape(title)}::{escape(base.squeeze(text))}\n{answer_block}\n"
+def _question(title: str, body: str, label: str, answer_block: str) -> str:
+    """One question; ``body`` is the prompt already squeezed and escaped (shared by the
+    questions of a multi-blank fallback), ``label`` the line before the answer."""
+    return f"::{escape(title)}::{body}\n{escape(base.squeeze(label))}\n{answer_block}\n"
 
 
 def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
     """(sub-category or None, GIFT questions) for one item."""
-    prompt = item.prompt("text").rstrip()
+    body = escape(base.squeeze(item.prompt("text")))
     if item.mode == "choice":
         assert item.choice is not None
         opts = []
@@ -73,7 +78,7 @@ def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
             mark = "=" if o.correct else "~" + percent(base.option_fraction(item.choice, o.value))
             opts.append(mark + text + (f"#{escape(fb)}" if fb else ""))
         block = "{\n" + "\n".join("  " + o for o in opts) + "\n}"
-        return None, [_question(item.name, f"{prompt}\n{item.choice.label}?", block)]
+        return None, [_question(item.name, body, f"{item.choice.label}?", block)]
     single = item.single
     if any(c.kind == "text" for c in item.cells):
         warn(
@@ -82,7 +87,7 @@ def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
             "scores; use moodle.xml (SHORTANSWER_C) to keep the key's rule",
         )
     if single is not None:
-        return None, [_question(item.name, f"{prompt}\n{single.label}:", answer(single))]
+        return None, [_question(item.name, body, f"{single.label}:", answer(single))]
     cells = item.cells
     warn(
         item.question,
@@ -91,7 +96,7 @@ def questions(item: Item, warn: base.Warnings) -> tuple[str | None, list[str]]:
         "in a category per variant; each imports with mark 1, so give each blank its share "
         "of the key's points (or use moodle.xml, whose cloze weights follow the key)",
     )
-    out = [_question(f"{item.name} · {c.label}", f"{prompt}\n{c.label}:", answer(c)) for c in cells]
+    out = [_question(f"{item.name} · {c.label}", body, f"{c.label}:", answer(c)) for c in cells]
     return f"variant {item.index + 1}", out
 
 

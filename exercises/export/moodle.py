@@ -106,10 +106,9 @@ def _answer(
 def write_item(quiz_el: etree._Element, item: Item, warn: base.Warnings | None = None) -> None:
     """One variant as one Moodle question."""
     points = float(item.question.points)
-    body = base.html_body(item)
     if item.mode == "choice":
         assert item.choice is not None
-        text = base.html_string(body, lambda c: "", [])
+        text = base.html_text(item, lambda c: "")
         q = _question(quiz_el, "multichoice", item, text, points)
         for tag, val in (("single", "true"), ("shuffleanswers", "false")):
             etree.SubElement(q, tag).text = val
@@ -125,7 +124,7 @@ def write_item(quiz_el: etree._Element, item: Item, warn: base.Warnings | None =
         return
     single = item.single
     if single is not None and single.kind == "choice":
-        text = base.html_string(body, lambda c: "", item.cells)
+        text = base.html_text(item, lambda c: "")
         q = _question(quiz_el, "multichoice", item, text, points)
         for tag, val in (("single", "true"), ("shuffleanswers", "false")):
             etree.SubElement(q, tag).text = val
@@ -134,7 +133,7 @@ def write_item(quiz_el: etree._Element, item: Item, warn: base.Warnings | None =
             _answer(q, 100 if choice == single.value else 0, html.escape(choice), fmt="html")
         return
     if single is not None and single.kind in ("numeric", "text"):
-        text = base.html_string(body, lambda c: "", item.cells)
+        text = base.html_text(item, lambda c: "")
         if single.kind == "numeric":
             q = _question(quiz_el, "numerical", item, text, points)
             a = _answer(q, 100, base.number(single.value))
@@ -147,9 +146,7 @@ def write_item(quiz_el: etree._Element, item: Item, warn: base.Warnings | None =
             _answer(q, 100, shortanswer_escape(single.text))
         return
     weights = cloze_weights(item)
-    text = base.html_string(
-        body, lambda c: cloze_token(c, weights[c.key]), item.cells, escape=_defuse_braces
-    )
+    text = base.html_text(item, lambda c: cloze_token(c, weights[c.key]), _defuse_braces)
     _question(quiz_el, "cloze", item, text, points)
     total = sum(weights.values())
     if warn is not None and total != points:

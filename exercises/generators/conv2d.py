@@ -78,6 +78,8 @@ def sample_geometry(
         padding = pick(rng, fitting_paddings(level.paddings, size, strides, level.out_w[1]))
     if "input" in given:
         shape = P.array("input", given["input"], 2).shape
+    elif given.get("input_shape") is not None:  # lecture-sized inputs with random values
+        shape = P.size_pair("input_shape", given["input_shape"], lo=1, hi=MAX_SIDE)
     else:
         oh = draw_out(rng, level.out, size[0], strides[0], padding, level.max_n)
         ow = (
@@ -96,6 +98,8 @@ def sample_geometry(
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     level = LEVELS[difficulty]
     kshape = P.array("kernel", given["kernel"], 2).shape if "kernel" in given else None
+    if kshape is None and given.get("kernel_size") is not None:
+        kshape = P.size_pair("kernel_size", given["kernel_size"], lo=1, hi=MAX_SIDE)
     size, strides, padding, shape = sample_geometry(rng, level, given, kshape)
     lo, hi = level.values
     return {
@@ -115,9 +119,21 @@ def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: 
             return k
 
 
+#: Largest ``kernel_size`` / ``input_shape`` side a spec may ask for (hand computation).
+MAX_SIDE = 12
+
+
+def _check_size(name: str, value: Any, shape: tuple[int, ...], what: str) -> None:
+    """A given ``kernel_size``/``input_shape`` (sizes only, values drawn) must fit ``what``."""
+    if value is not None and P.size_pair(name, value, lo=1, hi=MAX_SIDE) != tuple(shape):
+        raise P.ParamError(name, f"the shape of the given {what} {tuple(shape)}", value)
+
+
 def validate(p: dict[str, Any]) -> dict[str, Any]:
     x = P.array("input", p["input"], 2)
     w = P.array("kernel", p["kernel"], 2)
+    _check_size("kernel_size", p.get("kernel_size"), w.shape, "kernel")
+    _check_size("input_shape", p.get("input_shape"), x.shape, "input")
     strides = P.size_pair("strides", p["strides"], lo=1)
     padding = P.padding("padding", p["padding"])
     check_fits("kernel", x.shape, w.shape, strides, padding)
@@ -265,11 +281,13 @@ KIND = Kind(
     name="conv2d",
     version=1,
     summary="2-D convolution (cross-correlation) of a matrix with a kernel, padding and strides",
-    params=("input", "kernel", "strides", "padding"),
+    # kernel_size / input_shape fix sizes only (values stay random): e.g. kernel_size = 3,
+    # input_shape = 5, padding = 2, strides = 2 for the lecture's 4x4 output.
+    params=("input", "kernel", "strides", "padding", "kernel_size", "input_shape"),
     sample=sample,
     validate=validate,
     solve=solve,
     degenerate=degenerate,
-    defaults={"strides": 1, "padding": "valid"},
+    defaults={"strides": 1, "padding": "valid", "kernel_size": None, "input_shape": None},
     sample_is_valid=True,
 )

@@ -99,18 +99,24 @@ def clean_leftovers(tmp: Path | None = None, *, force: bool = False) -> list[Pat
     return removed
 
 
-def _open_child(dir_fd: int, name: str) -> int | None:
-    """An fd on the sub-folder ``name`` (made readable first), None when it cannot be opened."""
+def _open_child(dir_fd: int, name: str, unlock: bool) -> int | None:
+    """An fd on the sub-folder ``name`` (made readable first when ``unlock``), else None."""
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     except PermissionError:
-        try:
-            # a folder the run made unreadable: it is a folder (not a link, checked by the
-            # caller's lstat), so chmod through the name is safe while the run is stopped
-            os.chmod(name, 0o700, dir_fd=dir_fd)
-            return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
-        except OSError:
+        if not unlock:
             return None
+    except OSError:
+        return None
+    try:
+        # a folder the run made unreadable: chmod the very inode opened without following a
+        # link (O_PATH), never whatever the name points to by now
+        path_fd = os.open(name, os.O_PATH | _DIR_FLAGS, dir_fd=dir_fd)
+        try:
+            os.chmod(f"/proc/self/fd/{path_fd}", 0o700)
+        finally:
+            os.close(path_fd)
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
     except OSError:
         return None
 
@@ -121,15 +127,18 @@ def walk(
     *,
     on_leave: Callable[[int, str], None] | None = None,
     limit: int | None = None,
+    unlock: bool = True,
 ) -> int:
     """Call ``on_entry(dir_fd, entry)`` for everything under ``root``, depth first, iteratively.
 
     Sub-folders are entered after their parent's entries were handed to ``on_entry`` (which may
     remove them); ``on_leave(parent_fd, name)`` is called when a sub-folder is done. Never
-    follows links; at most ``limit`` entries. Returns the number of entries seen.
+    follows links; at most ``limit`` entries; unreadable folders are made readable when
+    ``unlock``, else skipped. Returns the number of entries seen.
     """
     fd = os.open(root, _DIR_FLAGS)
     names: list[str] = []  # the path from root to where fd is
+    parents: list[tuple[int, int]] = []  # (device, inode) of each folder above fd
     pending: list[list[str]] = []  # sub-folders still to enter, per level
     seen = 0
     try:
@@ -141,9 +150,11 @@ def walk(
                 break
             if pending[-1]:
                 name = pending[-1].pop()
-                child = _open_child(fd, name)
+                child = _open_child(fd, name, unlock)
                 if child is None:
                     continue
+                st = os.fstat(fd)
+                parents.append((st.st_dev, st.st_ino))
                 os.close(fd)
                 fd = child
                 names.append(name)
@@ -157,6 +168,9 @@ def walk(
             parent = os.open("..", _DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = parent
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) != parents.pop():
+                break  # the folder was moved away meanwhile: ".." is not where we came from
             name = names.pop()
             if on_leave is not None:
                 on_leave(fd, name)

@@ -80,7 +80,10 @@ def check_not_unsafe(backend: str, unsafe_no_sandbox: bool = False) -> None:
     Call it before grading many submissions (``grade batch``) to fail once, up front.
     """
     backend = resolve_backend(backend)
-    blocked = root_blocker(backend)
+    _refuse_as_root(backend, root_blocker(backend), unsafe_no_sandbox)
+
+
+def _refuse_as_root(backend: str, blocked: str | None, unsafe_no_sandbox: bool) -> None:
     if blocked is None:
         return
     if unsafe_no_sandbox:
@@ -132,10 +135,11 @@ def run_isolated(
 
     uid = None
     if os.geteuid() == 0:
-        if root_blocker(chosen, readonly, workdir) is None:
+        blocked = root_blocker(chosen, readonly, workdir)
+        if blocked is None:
             uid = uids.take()
         else:
-            check_not_unsafe(chosen, unsafe_no_sandbox)
+            _refuse_as_root(chosen, blocked, unsafe_no_sandbox)
 
     child_env = base_env(workdir, chosen)
     child_env.update(env or {})
@@ -146,10 +150,11 @@ def run_isolated(
             argv, workdir, readonly, limits, child_env, uid, cgroups, list(devices or [])
         )
         launch = BACKENDS[chosen].launch(request)
-        for key, value in launch.env.items():
-            if key == "PYTHONPATH" and child_env.get(key):
-                value = f"{value}{os.pathsep}{child_env[key]}"
-            child_env[key] = value if key == "PYTHONPATH" else child_env.get(key, value)
+        for key, value in launch.env.items():  # the caller's values win, PYTHONPATH joins
+            if key == "PYTHONPATH":
+                child_env[key] = os.pathsep.join(filter(None, [value, child_env.get(key)]))
+            else:
+                child_env.setdefault(key, value)
         if uid is not None:
             files.give_tree(workdir, uid, uid)
         return supervise(

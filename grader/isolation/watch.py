@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
-import stat
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from convgrade.grader.isolation.files import walk
 from convgrade.grader.isolation.outcome import (
     DISK_FACTOR,
     MAX_NEW_ENTRIES,
@@ -136,22 +136,18 @@ class DiskWatch:
         self.base_bytes, self.base_entries = self._measure(MAX_NEW_ENTRIES * 10)
 
     def _measure(self, cap: int) -> tuple[int, int]:
-        total = entries = 0
-        stack = [str(self.root)]
-        while stack:
-            try:
-                with os.scandir(stack.pop()) as it:
-                    for entry in it:
-                        entries += 1
-                        if entries > cap:
-                            return total, entries
-                        with contextlib.suppress(OSError):
-                            st = entry.stat(follow_symlinks=False)
-                            total += st.st_blocks * 512
-                            if stat.S_ISDIR(st.st_mode):
-                                stack.append(entry.path)
-            except OSError:
-                continue
+        """(bytes, entries) under the folder, by directory fd: depth and PATH_MAX hide nothing."""
+        total = 0
+
+        def add(dir_fd: int, entry: os.DirEntry) -> None:
+            nonlocal total
+            with contextlib.suppress(OSError):
+                total += entry.stat(follow_symlinks=False).st_blocks * 512
+
+        try:
+            entries = walk(self.root, add, limit=cap, unlock=False)
+        except OSError:
+            entries = 0
         return total, entries
 
     def exceeded(self) -> bool:
@@ -212,6 +208,8 @@ def supervise(
     stdout, stderr = out.text(), err.text()
     if reason is None and cgroups.oom_killed():
         reason = "memory"
+    if reason is None and disk.exceeded():  # grew between the last check and its end
+        reason = "disk"
     if reason in (None, "timeout") and cgroups.pids_limit_hit():
         reason = "process-limit"  # even when the child caught the error and carried on
     status, message = classify(proc.returncode, reason, stderr, limits, peak)

@@ -205,3 +205,16 @@ def test_lecture_example_files():
     assert spec["params"]["input"] == LECTURE_5X5 and spec["params"]["kernel"] == LECTURE_KERNEL
     assert spec["params"]["padding"] == 2 and spec["params"]["strides"] == 2
     assert exercises.generate(**spec).answer["shape"] == [4, 4]
+
+
+def test_sizes_can_be_fixed_while_values_stay_random():
+    """The lecture's 5x5 input, 3x3 kernel, padding 2, stride 2 -> 4x4 output, random values."""
+    lecture = {"kernel_size": 3, "input_shape": [5, 5], "padding": 2, "strides": 2}
+    exs = [exercises.generate("conv2d", seed=s, difficulty=2, params=lecture) for s in range(6)]
+    for ex in exs:
+        assert np.shape(ex.params["input"]) == (5, 5) and np.shape(ex.params["kernel"]) == (3, 3)
+        assert ex.answer["shape"] == [4, 4] and np.shape(ex.answer["output"]) == (4, 4)
+        assert "kernel_size" not in ex.params  # sizes constrain the draw; params stay Keras's
+    assert len({str(ex.params["kernel"]) for ex in exs}) == len(exs)
+    with pytest.raises(exercises.ConvgradeError, match="kernel_size"):
+        exercises.generate("conv2d", params={"kernel": [[1, 2], [3, 4]], "kernel_size": 3})

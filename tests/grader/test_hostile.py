@@ -368,6 +368,7 @@ def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
         "run_isolated([sys.executable, '-c', 'import time; time.sleep(60)'], workdir=work,\n"
         "             limits=Limits(wall_time_s=120), unsafe_no_sandbox=True)\n"
     )
+    mine = isolation.make_workdir()  # a live grader's folder (this process): must stay
     grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                               stderr=subprocess.DEVNULL)  # fmt: skip
     work = Path(grader.stdout.readline().strip())
@@ -380,12 +381,12 @@ def test_leftovers_of_a_killed_grader_are_cleaned_at_the_next_start(tmp_path):
             for g in (base / "convgrade").glob(f"run-{grader.pid}-*")
         ]
         time.sleep(0.1)
+    assert groups or os.geteuid() != 0 or not cgroups.own_cgroups()
     time.sleep(0.5)
     grader.kill()
     grader.wait()
     assert work.name.startswith(f"convgrade-{grader.pid}-") and work.is_dir()
     time.sleep(0.3)  # the run dies with its grader (PR_SET_PDEATHSIG)
-    mine = isolation.make_workdir()  # a live grader's folder (this process): must stay
     # a dead pid here, but locked: a grader in another pid namespace sharing /tmp
     other = Path(tempfile.gettempdir()) / f"convgrade-{grader.pid}-elsewhere"
     other.mkdir()
@@ -543,3 +544,16 @@ def test_grade_submission_survives_a_deep_folder_chain(digits, tmp_path):
     assert res.status == "no-build-model" and res.score == 0.0, res.message
     assert (tmp_path / "out" / "result.json").is_file()
     assert set(Path(tempfile.gettempdir()).glob(f"convgrade-{os.getpid()}-*")) <= before
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bytes_hidden_beyond_path_max_still_count_for_the_disk_limit(tmp_path, backend):
+    limits = Limits(wall_time_s=20, max_file_bytes=4 * 2**20, max_output_bytes=4096)
+    try:
+        out = run_hostile("deep_disk", tmp_path, backend, limits)
+        if out is None:
+            return
+        assert out.status == "file-limit", (out.status, out.message, out.stderr[-300:])
+        assert "work folder grew" in out.message
+    finally:
+        isolation.remove_tree(tmp_path / "work")

@@ -452,3 +452,22 @@ def test_remove_tree_gets_through_locked_folders_and_keeps_link_targets(tmp_path
     (work / "d").chmod(0o500)
     assert isolation.remove_tree(work) and not work.exists()
     assert (keep / "precious").read_text() == "x"
+
+
+def test_walk_stops_when_a_folder_is_moved_away_under_it(tmp_path):
+    """Climbing back with '..' from a folder a process moved elsewhere would continue the walk
+    (and a removal) outside the tree: the walk checks where '..' leads and stops."""
+    from convgrade.grader.isolation.files import walk
+
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "x").write_text("x")
+    elsewhere.mkdir()
+    leaves: list[str] = []
+
+    def on_entry(dir_fd: int, entry: os.DirEntry) -> None:
+        if entry.name == "x":
+            os.rename(root / "a" / "b", elsewhere / "b")
+
+    walk(root, on_entry, on_leave=lambda fd, name: leaves.append(name))
+    assert leaves == []  # never acted from the wrong folder

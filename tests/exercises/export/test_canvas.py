@@ -234,3 +234,15 @@ def test_every_right_blank_scores(exported):
             assert conds and all(c.get("continue") == "Yes" for c in conds)
             seen += 1
     assert seen
+
+
+def test_blank_scores_sum_to_100_in_the_keys_proportions(exported):
+    """Canvas itself splits evenly (warned); the QTI 1.2 scores still say the key's weights."""
+    quiz, files, _ = exported
+    _, pairs = _items_in_order(quiz, files)
+    for _, item in pairs:
+        if _field(item, "question_type") == "fill_in_multiple_blanks_question":
+            adds = [
+                Decimal(c.findtext("setvar")) for c in item.findall("resprocessing/respcondition")
+            ]
+            assert sum(adds) == 100
