@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo serve-demo test lint bench clean venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ demo: $(STAMP)
 	$(BIN)/grade submit examples/submissions/digits-cnn/lecture_cnn.ipynb -a digits-cnn -q --out demo-out/lecture_cnn_ipynb
 	$(BIN)/grade submit examples/submissions/digits-cnn/wider_cnn.py -a digits-cnn -q --out demo-out/wider_cnn
 	-$(BIN)/grade submit examples/submissions/broken/wrong_output_shape.py -a digits-cnn -q --out demo-out/wrong_output_shape
+
+# The course grading service on http://127.0.0.1:8000 for examples/course.toml (Ctrl-C stops it):
+# one token per student of examples/roster.csv in demo-out/service/tokens.csv (the last line is
+# the instructor's); sign in with one in the browser, or `grade login` + `grade submit --server`.
+serve-demo: $(STAMP)
+	mkdir -p demo-out/service
+	$(BIN)/grade tokens examples/roster.csv --db sqlite:///demo-out/service/course.db --out demo-out/service/tokens.csv
+	$(BIN)/grade serve examples/course.toml --db sqlite:///demo-out/service/course.db --workers 2 --port 8000
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests

@@ -47,7 +47,8 @@ CONVENTIONS = """\
 - **Colour** marks `error:`, `warning:`, `note:` on a terminal only; never in a pipe or a file,
   never with `NO_COLOR` set.
 - **`grade --version`** prints the version and whether each optional part works here (PDF
-  handouts, TensorFlow, the data sets, bubblewrap), without importing TensorFlow.
+  handouts, TensorFlow, JAX, the data sets, Ray, the service, each isolation backend), without
+  importing TensorFlow.
 
 ## Course defaults: `convgrade.toml`
 

@@ -2,7 +2,9 @@
 
 A prompt template (``templates/prompts/<kind>.j2``) is written once and receives ``f``, the macro
 module of the target format (``templates/formats/<format>.j2``), so the same template yields
-plain text, Markdown or HTML.
+plain text, Markdown, HTML or Typst markup. HTML and Typst autoescape: every value a template
+prints is escaped for its format (Typst through :func:`typst_escape`, installed as the
+environment's ``finalize``), and only macro output and the filters that build markup are trusted.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from .misconceptions import info as misconception_info
 from .model import Exercise
 from .reference.layers import model_code
 
-FORMATS = ("text", "markdown", "html")
+FORMATS = ("text", "markdown", "html", "typst")
+#: Formats whose printed values are escaped (macro output is trusted markup).
+ESCAPED = ("html", "typst")
 
 
 @cache
@@ -29,7 +33,8 @@ def environment(fmt: str) -> jinja2.Environment:
         raise ValueError(f"unknown format {fmt!r}")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-        autoescape=(fmt == "html"),
+        autoescape=fmt in ESCAPED,
+        finalize=typst_escape if fmt == "typst" else None,
         auto_reload=False,  # templates ship with the package: no stat() per get_template
         trim_blocks=True,
         lstrip_blocks=True,
@@ -44,6 +49,13 @@ def environment(fmt: str) -> jinja2.Environment:
     env.filters["cell_width"] = cell_width
     env.filters["channels"] = channels
     env.filters["kernel_filters"] = kernel_filters
+    env.filters["pretty"] = pretty_math
+    if fmt == "typst":
+        env.filters["mnum"] = typst_math_number
+        env.filters["mfactor"] = lambda v: Markup(f"({v})" if v.startswith("-") else v)
+        env.filters["tstr"] = typst_string
+    env.filters["token_list"] = token_list
+    env.filters["window_sum"] = window_sum
     return env
 
 
@@ -86,6 +98,96 @@ def kernel_filters(k: list[list[list[list[Any]]]]) -> list[list[list[list[Any]]]
     return [[[[c[f] for c in col] for col in row] for row in k] for f in range(len(k[0][0][0]))]
 
 
+#: Characters with a meaning in Typst markup; a backslash makes each one literal.
+_TYPST_ESCAPES = str.maketrans({c: "\\" + c for c in "\\#$*_`<>@[]~/=+-.\"':"})
+_SPACES = re.compile(r"\s+")
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def typst_escape(value: Any) -> Markup:
+    """A value as literal Typst markup text (markup, e.g. macro output, passes unchanged)."""
+    if hasattr(value, "__html__"):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = format_number(value)
+    text = str(value)
+    if "\n" in text or "  " in text or "\t" in text:
+        text = _SPACES.sub(" ", text)
+    return Markup(text.translate(_TYPST_ESCAPES))
+
+
+def window_sum(step: dict[str, Any]) -> str:
+    """A window step's products as typeset text: ``3 · (−1) + 0 · 2 + 1``."""
+    pairs = enumerate(zip(step["values"], step["weights"]))
+    terms = [
+        f"{(format_factor if i else format_number)(v)} · {format_factor(w)}" for i, (v, w) in pairs
+    ]
+    if "bias" in step:
+        terms.append(format_factor(step["bias"]))
+    return pretty_math(" + ".join(terms))
+
+
+def token_list(tokens: list[str]) -> str:
+    """Tokens as a Python list literal: ``['the', '[UNK]']``."""
+    return "[" + ", ".join(f"'{t}'" for t in tokens) + "]"
+
+
+def typst_string(value: Any) -> Markup:
+    """A Typst string literal (for ``raw(...)`` and text inside math); markup (text a template
+    captured with ``{% set %}``, already escaped) is unescaped first."""
+    if hasattr(value, "__html__"):
+        value = _UNESCAPE.sub(r"\1", str(value))
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return Markup(f'"{text}"')
+
+
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def typst_math_number(v: Any) -> Markup:
+    """A number inside Typst math (``-2`` becomes a true minus there); odd ones as text."""
+    text = format_number(v)
+    return Markup(text if _PLAIN_NUMBER.match(text) else typst_string(text))
+
+
+def _replace_call(text: str, name: str, left: str, right: str) -> str:
+    """``name(x)`` -> ``left x right``, matching the call's own closing parenthesis."""
+    out, i = [], 0
+    while (j := text.find(name + "(", i)) >= 0:
+        if j and (text[j - 1].isalnum() or text[j - 1] == "_"):
+            out.append(text[i : j + len(name) + 1])
+            i = j + len(name) + 1
+            continue
+        depth, k = 0, j + len(name)
+        while k < len(text):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            if depth == 0:
+                break
+            k += 1
+        if k == len(text):  # unbalanced: leave the rest alone
+            break
+        inner = _replace_call(text[j + len(name) + 1 : k], name, left, right)
+        out.append(text[i:j] + left + inner + right)
+        i = k + 1
+    return "".join(out) + text[i:]
+
+
+def pretty_math(text: Any) -> str:
+    """ASCII arithmetic as typeset math in Unicode: ``ceil(n / s)`` -> ``⌈n/s⌉``, ``2 x 2`` ->
+    ``2 × 2``, ``3 - 1`` and ``-1`` with a true minus sign (−); hyphenated words stay.
+
+    >>> pretty_math("floor((5 + 2 - 3) / 1) + 1 = -1")
+    '⌊(5 + 2 − 3)/1⌋ + 1 = −1'
+    """
+    text = str(text)
+    text = _replace_call(text, "ceil", "⌈", "⌉")
+    text = _replace_call(text, "floor", "⌊", "⌋")
+    text = re.sub(r"(?<=[\w)⌉⌋]) / (?=[\w(⌈⌊])", "/", text)
+    text = re.sub(r"(?<=\d) x (?=\d)", " × ", text)
+    text = re.sub(r"(?<![\w'\-])-(?=[\d(])", "−", text)  # a sign: -1, -(2)
+    return re.sub(r"(?<= )-(?= )", "−", text)  # an operator: 3 - 1
+
+
 def render_prompt(ex: Exercise, fmt: str = "text") -> str:
     """The exercise's question text (no answers)."""
     env = environment(fmt)
@@ -96,7 +198,7 @@ def render_prompt(ex: Exercise, fmt: str = "text") -> str:
 def _finish(text: str, fmt: str) -> str:
     """Collapse runs of blank lines; HTML stays marked safe for the enclosing template."""
     text = re.sub(r"\n{3,}", "\n\n", text.strip()) + "\n"
-    return Markup(text) if fmt == "html" else text
+    return Markup(text) if fmt in ESCAPED else text
 
 
 def render(

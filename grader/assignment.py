@@ -296,6 +296,7 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
             raise ConvgradeError(f"{path}: cannot read assignment spec ({exc.strerror})") from None
         return parse_assignment(text, str(path))
     raise ConvgradeError(
-        f"unknown assignment '{text_name}': expected one of {', '.join(builtin_names())} "
+        f"unknown assignment '{text_name}'{did_you_mean(text_name, builtin_names())}: "
+        f"expected one of {', '.join(builtin_names())} "
         "or a path to a .toml spec"
     )

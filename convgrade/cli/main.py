@@ -31,11 +31,14 @@ COMMANDS: dict[str, dict[str, str]] = {
         "build": "convgrade.cli.build:build",
         "assignments": "convgrade.cli.submit:assignments",
         "calibrate": "convgrade.cli.submit:calibrate",
+        "serve": "convgrade.cli.serve:serve",
+        "tokens": "convgrade.cli.serve:tokens",
     },
     "For students": {
         "practice": "convgrade.cli.practice:practice",
         "check": "convgrade.cli.check:check",
         "submit": "convgrade.cli.submit:submit",
+        "login": "convgrade.cli.serve:login",
     },
     "For graders": {
         "check-all": "convgrade.cli.check:check_all",

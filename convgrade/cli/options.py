@@ -51,22 +51,10 @@ class KindName(click.ParamType):
 
 
 class AssignmentName(click.ParamType):
-    """A built-in assignment name or a path to a spec (``*.toml``)."""
+    """A built-in assignment name or a path to a spec (``*.toml``); completes the built-in names.
+    Not checked here: with ``--server`` the names are the server's (the library checks them)."""
 
     name = "assignment"
-
-    def convert(self, value, param, ctx):
-        from convgrade.grader.assignment import builtin_names
-
-        names = builtin_names()
-        if value in names or value.endswith(".toml") or Path(value).exists():
-            return value
-        self.fail(
-            f"unknown assignment {value!r}{did_you_mean(value, names)}: expected one of "
-            f"{', '.join(names)} or a .toml spec (see `grade assignments`)",
-            param,
-            ctx,
-        )
 
     def shell_complete(self, ctx, param, incomplete):
         from convgrade.grader.assignment import builtin_names

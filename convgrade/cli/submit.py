@@ -86,18 +86,9 @@ def _grader(limits, backend: str, data: str | None, progress, unsafe: bool = Fal
 
 def show_progress(info: dict) -> None:
     """One line per epoch on stderr."""
-    if "stage" in info:
-        click.echo(
-            f"training {info.get('params', 0):,} parameters for {info.get('epochs')} epochs",
-            err=True,
-        )
-        return
-    parts = [f"epoch {info.get('epoch')}/{info.get('epochs')}"]
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        v = info.get(key)
-        if isinstance(v, (int, float)):
-            parts.append(f"{key} {v:.4f}")
-    click.echo("  ".join(parts), err=True)
+    from convgrade.grader.service.views import progress_line
+
+    click.echo(progress_line(info), err=True)
 
 
 def _options(f):
@@ -134,8 +125,10 @@ def _assignment(name: str, epochs: int | None, seed: int | None):
 @options.quiet("No per-epoch progress.")
 @click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
 @_placement_options
+@click.option("--server", metavar="URL",
+              help="Grade on the course's server (token from `grade login URL`).")  # fmt: skip
 def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir,
-           unsafe_no_sandbox, device, keras_backend):  # fmt: skip
+           unsafe_no_sandbox, device, keras_backend, server):  # fmt: skip
     """Train the Keras model that FILE builds and score it on the assignment's test set.
 
     FILE is a .py file (or a .ipynb notebook) defining build_model(task), optionally
@@ -147,6 +140,10 @@ def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, se
       grade submit examples/submissions/digits-cnn/lecture_cnn.py -a digits-cnn
       grade submit mine.ipynb -a cifar10-cnn -o results/ --data ~/cifar-10-batches-py
     """
+    if server:
+        from convgrade.cli.serve import submit_remote
+
+        sys.exit(submit_remote(file, assignment, server, options.verbosity() < 0))
     a = _assignment(assignment, epochs, seed)
     limits = _limits(a, time_limit, memory_limit)
     where = _placement(a, device, keras_backend)

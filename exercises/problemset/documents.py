@@ -1,7 +1,8 @@
 """Handouts, answer keys and answer sheets rendered from a :class:`ProblemSet` through Jinja2.
 
 Each paper's body is rendered once per format and reused for the student's own file and the
-class pack (all papers in one document, a page break between papers).
+class pack (all papers in one document, a page break between papers). Formats: ``html``,
+``markdown`` and ``typst`` (the PDF's source: :mod:`.pdf` compiles one document for all papers).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..model import Exercise
+from ..model import Exercise, Part
 from ..render import environment, macros, render_prompt
 from . import mc
 from .assemble import Paper, ProblemSet, part_points, version_name
@@ -19,6 +20,34 @@ from .assemble import Paper, ProblemSet, part_points, version_name
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def short_id(seed: int | None) -> str:
+    """A variant's short id for printed keys: the seed's first 7 hex digits (key.json has all)."""
+    return "-" if seed is None else f"{seed:016x}"[:7]
+
+
+def _dims(m: Any) -> tuple[int, int, int]:
+    """(rows, columns, channels) of a matrix or an H x W x C tensor (nested lists)."""
+    rows, cols = len(m), len(m[0])
+    chans = len(m[0][0]) if isinstance(m[0][0], list) else 1
+    return rows, cols, chans
+
+
+def answer_grid(ex: Exercise, part: Part) -> tuple[int, int, int]:
+    """The empty answer grid of a matrix or tensor part: (rows, columns, channels).
+
+    As large as the (padded) input, never the answer's own shape, so it gives nothing away;
+    the channels are the answer's (the number of filters, which the question states).
+    """
+    rows, cols, chans = _dims(part.answer)
+    x = ex.params.get("input")
+    if isinstance(x, list) and x and isinstance(x[0], list):
+        pad = ex.params.get("padding")
+        extra = 2 * pad if isinstance(pad, int) and not isinstance(pad, bool) else 0
+        r, c, _ = _dims(x)
+        return max(r + extra, rows), max(c + extra, cols), chans
+    return max(rows, 6), max(cols, 6), chans
 
 
 def _items(ps: ProblemSet, paper: Paper, fmt: str | None) -> list[dict[str, Any]]:
@@ -40,6 +69,13 @@ def _items(ps: ProblemSet, paper: Paper, fmt: str | None) -> list[dict[str, Any]
                 "options": opts[1] if opts else None,
                 "mc": opts is not None,
                 "variant": None if ps.roster else paper.variant_index[qid],
+                "space": q.section.answer_space,
+                # two answer areas for matrices do not fit on one page with the prompt
+                "tall": q.section.answer_space != "none"
+                and sum(p.type in ("matrix", "tensor") for p in ex.parts) >= 2,
+                "grids": {
+                    p.id: answer_grid(ex, p) for p in ex.parts if p.type in ("matrix", "tensor")
+                },
             }
         )
     return items
@@ -49,9 +85,15 @@ def _total(ps: ProblemSet) -> float:
     return sum(q.section.points for q in ps.questions)
 
 
-def paper_body(ps: ProblemSet, paper: Paper, fmt: str) -> str:
-    """One paper's handout body, ``fmt`` ``html`` (a fragment) or ``markdown``."""
-    name = {"html": "paper.html.j2", "markdown": "paper.md.j2"}[fmt]
+#: Paper and key templates per format.
+PAPER = {"html": "paper.html.j2", "markdown": "paper.md.j2", "typst": "paper.typ.j2"}
+KEY = {"html": "key.html.j2", "typst": "key.typ.j2"}
+
+
+def paper_body(ps: ProblemSet, paper: Paper, fmt: str, n: int = 0) -> str:
+    """One paper's handout body: ``fmt`` ``html`` (a fragment), ``markdown`` or ``typst`` (the
+    ``n``-th paper of a document)."""
+    name = PAPER[fmt]
     text = (
         environment(fmt)
         .get_template(f"problemset/{name}")
@@ -62,6 +104,7 @@ def paper_body(ps: ProblemSet, paper: Paper, fmt: str) -> str:
             f=macros(fmt),
             roster=ps.roster,
             total=_total(ps),
+            n=n,
         )
     )
     return _tidy(text, fmt)
@@ -70,7 +113,7 @@ def paper_body(ps: ProblemSet, paper: Paper, fmt: str) -> str:
 def _tidy(text: str, fmt: str) -> str:
     """Collapse runs of blank lines; HTML is marked safe for the page template."""
     text = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text.strip()) + "\n"
-    return Markup(text) if fmt == "html" else text
+    return Markup(text) if fmt in ("html", "typst") else text
 
 
 def html_page(title: str, bodies: list[str]) -> str:
@@ -82,12 +125,21 @@ def html_page(title: str, bodies: list[str]) -> str:
     )
 
 
+def typst_doc(title: str, bodies: list[str]) -> str:
+    """A whole Typst document (page setup, styles) of one or more paper or key bodies."""
+    return (
+        environment("typst")
+        .get_template("problemset/doc.typ.j2")
+        .render(title=title, bodies=bodies)
+    )
+
+
 def markdown_doc(bodies: list[str]) -> str:
     """Markdown papers separated by horizontal rules."""
     return "\n---\n\n".join(b.strip() + "\n" for b in bodies)
 
 
-def key_groups(ps: ProblemSet) -> list[dict[str, Any]]:
+def key_groups(ps: ProblemSet, fmt: str = "html") -> list[dict[str, Any]]:
     """The key's groups: one per student (roster mode) or per question (variants mode)."""
 
     def entry(eid: str, heading: str, qid: str, ex: Exercise) -> dict[str, Any]:
@@ -97,7 +149,8 @@ def key_groups(ps: ProblemSet) -> list[dict[str, Any]]:
             "heading": heading,
             "ex": ex,
             "points": sum(part_points(q, ex).values()),
-            "prompt": render_prompt(ex, "html"),
+            "prompt": render_prompt(ex, fmt),
+            "short_id": short_id(ex.seed),
         }
 
     groups = []
@@ -120,12 +173,13 @@ def key_groups(ps: ProblemSet) -> list[dict[str, Any]]:
     return groups
 
 
-def key_bodies(ps: ProblemSet, progress=None) -> list[str]:
+def key_bodies(ps: ProblemSet, progress=None, fmt: str = "html") -> list[str]:
+    """The key's bodies in ``fmt`` (``html`` or ``typst``), one per group."""
     each = progress or (lambda items, label: items)
-    tpl = environment("html").get_template("problemset/key.html.j2")
-    f = macros("html")
-    groups = each(key_groups(ps), "key")
-    return [_tidy(tpl.render(spec=ps.spec, group=g, f=f), "html") for g in groups]
+    tpl = environment(fmt).get_template(f"problemset/{KEY[fmt]}")
+    f = macros(fmt)
+    groups = each(key_groups(ps, fmt), "key")
+    return [_tidy(tpl.render(spec=ps.spec, group=g, f=f, n=n), fmt) for n, g in enumerate(groups)]
 
 
 def answer_sheet(ps: ProblemSet, paper: Paper) -> str:

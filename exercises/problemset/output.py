@@ -25,7 +25,7 @@ from ..export import WRITERS
 from . import pdf
 from .assemble import ProblemSet, assemble, key_dict, part_points
 from .check import report, report_text
-from .documents import answer_sheet, html_page, key_bodies, markdown_doc, paper_body
+from .documents import answer_sheet, html_page, key_bodies, markdown_doc, paper_body, typst_doc
 from .pdf import write_pdf
 from .roster import read_roster
 from .seeds import SECRET_ENV, load_secret, public_secret
@@ -75,10 +75,7 @@ def pdf_available() -> bool:
 
 def _unavailable(fmt: str) -> str | None:
     if fmt == "pdf" and not pdf_available():
-        return (
-            "format pdf is not available: it needs WeasyPrint and pypdf "
-            "(pip install 'convgrade[pdf]')"
-        )
+        return "format pdf is not available: it needs Typst (pip install 'convgrade[pdf]')"
     return None
 
 
@@ -234,16 +231,19 @@ def _write_all(ps, tmp, chosen, result, progress, check) -> None:
     per_paper = "students" if ps.roster else "versions"
     html_bodies: list[str] = []
     md_bodies: list[str] = []
-    for paper in each(ps.papers, "rendering"):
+    typ_bodies: list[str] = []
+    for n, paper in enumerate(each(ps.papers, "rendering")):
         d = tmp / per_paper / paper.id
         with clock("answer sheets"):
             _write(d / "answers.toml", answer_sheet(ps, paper))
-        if "html" in chosen or "pdf" in chosen:
+        if "pdf" in chosen:
+            with clock("pdf"):
+                typ_bodies.append(paper_body(ps, paper, "typst", n))
+        if "html" in chosen:
             with clock("html"):
                 body = paper_body(ps, paper, "html")
                 html_bodies.append(body)
-                if "html" in chosen:
-                    _write(d / "handout.html", html_page(f"{spec.title} · {paper.id}", [body]))
+                _write(d / "handout.html", html_page(f"{spec.title} · {paper.id}", [body]))
         if "markdown" in chosen:
             with clock("markdown"):
                 body = paper_body(ps, paper, "markdown")
@@ -257,18 +257,18 @@ def _write_all(ps, tmp, chosen, result, progress, check) -> None:
             _write(tmp / "handout.md", markdown_doc(md_bodies))
     if "pdf" in chosen:
         with clock("pdf"):
-            write_pdf(
-                html_bodies,
-                lambda bodies: html_page(spec.title, bodies),
-                tmp / "handout.pdf",
-                progress=progress,
-            )
+            write_pdf(typst_doc(spec.title, typ_bodies), tmp / "handout.pdf")
     if "key" in chosen:
         with clock("key"):
             key = key_dict(ps)
             _write(tmp / "key.json", json.dumps(key, sort_keys=True, separators=(",", ":")) + "\n")
             _write(tmp / "key.csv", key_csv(ps))
             _write(tmp / "key.html", html_page(f"Key · {spec.title}", key_bodies(ps, progress)))
+        if "pdf" in chosen:
+            with clock("pdf"):
+                typ = key_bodies(ps, progress, "typst")
+                # untagged: the instructor's key of thousands of pages, 3 times smaller so
+                write_pdf(typst_doc(f"Key · {spec.title}", typ), tmp / "key.pdf", tagged=False)
     quiz = ps.quiz() if any(f in LMS_FORMATS for f in chosen) else None
     for fmt in chosen:
         if fmt in LMS_FORMATS:

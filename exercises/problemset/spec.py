@@ -4,6 +4,7 @@
 title = "CNN week 3"
 set_id = "cnn-w3"
 shuffle = false            # true: each student (or version) gets the questions in its own order
+answer_space = "grid"      # room to answer on the handouts: "grid", "lines" or "none"
 
 [[section]]
 title = "Convolution"
@@ -14,6 +15,7 @@ points = 4                 # per question, split evenly over its parts ...
 part_points = { output = 3, shape = 1 }   # ... unless given per part (they must sum to points)
 style = "blanks"           # or "multiple_choice"
 params = { padding = "same" }              # optional fixed parameters (Keras names)
+answer_space = "lines"     # optional, overrides the top-level one for this section
 ```
 
 Every error names the file and the section (1-based, in file order) and key.
@@ -39,7 +41,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
-TOP_KEYS = {"title", "set_id", "shuffle", "instructions", "section"}
+TOP_KEYS = {"title", "set_id", "shuffle", "instructions", "answer_space", "section"}
+#: Room to answer on handouts (see docs/problem-sets.md).
+ANSWER_SPACES = ("grid", "lines", "none")
 SECTION_KEYS = {
     "title",
     "kind",
@@ -49,6 +53,7 @@ SECTION_KEYS = {
     "part_points",
     "style",
     "params",
+    "answer_space",
 }
 
 
@@ -62,6 +67,7 @@ class Section:
     style: str = "blanks"
     params: dict[str, Any] = field(default_factory=dict)
     part_points: dict[str, float] | None = None
+    answer_space: str = "grid"
 
 
 @dataclass(frozen=True)
@@ -135,10 +141,11 @@ def parse_spec(data: dict[str, Any], where: str = "spec", sha256: str = "") -> S
     if not isinstance(shuffle, bool):
         raise SpecError(f"{where}: key 'shuffle': expected true or false, got {shuffle!r}")
     instructions = _string(where, "instructions", data.get("instructions", ""))
+    space = _answer_space(where, data.get("answer_space", "grid"))
     sections_raw = data.get("section")
     if not isinstance(sections_raw, list) or not sections_raw:
         raise SpecError(f"{where}: expected at least one [[section]] table")
-    sections = [_section(where, i + 1, s) for i, s in enumerate(sections_raw)]
+    sections = [_section(where, i + 1, s, space) for i, s in enumerate(sections_raw)]
     return Spec(title, set_id, sections, shuffle, instructions, sha256, where)
 
 
@@ -150,7 +157,16 @@ def _string(where: str, key: str, value: Any, required: bool = False) -> str:
     return value.strip()
 
 
-def _section(where: str, index: int, s: Any) -> Section:
+def _answer_space(at: str, value: Any) -> str:
+    if value not in ANSWER_SPACES:
+        raise SpecError(
+            f"{at}: key 'answer_space': expected one of {', '.join(map(repr, ANSWER_SPACES))}, "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _section(where: str, index: int, s: Any, space: str = "grid") -> Section:
     at = f"{where}: section {index}"
     if not isinstance(s, dict):
         raise SpecError(f"{at}: expected a table")
@@ -188,7 +204,8 @@ def _section(where: str, index: int, s: Any) -> Section:
     part_points = s.get("part_points")
     if part_points is not None:
         part_points = _part_points(at, part_points, points, [p.id for p in trial.parts])
-    return Section(title, kind, count, difficulty, points, style, dict(params), part_points)
+    space = _answer_space(at, s.get("answer_space", space))
+    return Section(title, kind, count, difficulty, points, style, dict(params), part_points, space)
 
 
 def _int(at: str, key: str, value: Any, lo: int, hi: int) -> int:

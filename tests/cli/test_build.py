@@ -264,20 +264,6 @@ def test_pdf_has_a_page_per_paper(tmp_path):
     assert b"/CreationDate" not in data
 
 
-def test_pdf_in_parallel_chunks_is_reproducible(tmp_path, monkeypatch):
-    from convgrade.exercises.problemset import pdf
-
-    single = tmp_path / "single"
-    build(SPEC, single, roster=ROSTER, formats="pdf")
-    monkeypatch.setattr(pdf, "CHUNK", 2)  # 5 papers -> 3 chunks typeset by worker processes
-    a, b = tmp_path / "a", tmp_path / "b"
-    build(SPEC, a, roster=ROSTER, formats="pdf")
-    build(SPEC, b, roster=ROSTER, formats="pdf")
-    data = (a / "handout.pdf").read_bytes()
-    assert data == (b / "handout.pdf").read_bytes()
-    assert pdf_page_count(data) == pdf_page_count((single / "handout.pdf").read_bytes())
-
-
 def test_variants_mode(tmp_path, grade):
     out = tmp_path / "v"
     r = grade("build", str(SPEC), "--out", str(out), "--variants", "3", "--formats", "key,markdown")

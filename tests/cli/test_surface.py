@@ -52,7 +52,6 @@ def test_build_help_lists_formats_from_the_registry_without_breaking_words():
         (["generate", "conv2d", "--sed", "1"], "no such option '--sed' (did you mean '--seed'?)"),
         (["practice", "poolin"], "got 'poolin' (did you mean 'pooling'?)"),
         (["submit", "x.py", "-a", "digits-cn"], "(did you mean 'digits-cnn'?)"),
-        (["calibrate", "cifar10-cn", "--reference", "x.py"], "(did you mean 'cifar10-cnn'?)"),
         (["build"], "error: missing argument 'SPEC' (see 'grade build --help')"),
         (["generate", "conv2d", "--format", "jsn"], "'jsn' (did you mean 'json'?)"),
         (["submit", "x.py", "-a", "digits-cnn", "--backend", "bwarp"], "(did you mean 'bwrap'?)"),

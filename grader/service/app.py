@@ -1,0 +1,531 @@
+"""The web layer: FastAPI routes for students (API + pages), practice, and the instructor.
+
+``create_app`` wires a course, a store and a dispatcher together; it knows nothing of how jobs
+run. Students authenticate with a personal token: ``Authorization: Bearer`` for the API (the
+``grade`` CLI), a cookie set by the sign-in form for pages. Forms carry a CSRF token; failed
+sign-ins are rate limited per client address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from convgrade.grader.batch import canvas_csv, moodle_csv
+from convgrade.grader.service import auth, queue
+from convgrade.grader.service.course import Course
+from convgrade.grader.service.grading import Dispatcher
+from convgrade.grader.service.store import DONE, QUEUED, Store, Submission, User, utcnow
+from convgrade.grader.service.views import progress_line, to_result
+from convgrade.templates import TEMPLATE_DIR
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+COOKIE = "convgrade_token"
+SUFFIXES = (".py", ".ipynb")
+#: result fields withheld while an assignment hides scores before its deadline.
+HIDDEN = ("score", "accuracy", "thresholds", "confusion", "per_class_accuracy", "final_score")
+SSE_MAX_S = 3600
+
+
+class ServiceError(HTTPException):
+    """An error answered as JSON to the API and as a short page to the browser."""
+
+
+def _error(status: int, message: str) -> ServiceError:
+    return ServiceError(status_code=status, detail=message)
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def create_app(
+    course: Course,
+    store: Store,
+    dispatcher: Dispatcher,
+    *,
+    secret: bytes | None = None,
+    login_limit: int = 10,
+) -> FastAPI:
+    """The ASGI app; starts the dispatcher when the server starts."""
+    secret = secret or secrets.token_bytes(32)
+    limiter = auth.RateLimiter(limit=login_limit, window=60.0)
+    templates = Jinja2Templates(directory=str(Path(TEMPLATE_DIR) / "service"))
+    templates.env.globals["course"] = course
+    started = time.monotonic()
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        dispatcher.start()
+        yield
+        dispatcher.stop(wait=False)
+
+    app = FastAPI(title=f"convgrade: {course.title}", lifespan=lifespan, docs_url=None)
+    app.state.dispatcher = dispatcher
+
+    # ------------------------------------------------------------------ who is asking
+
+    def token_of(request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            return header[7:].strip()
+        return request.cookies.get(COOKIE)
+
+    def lookup(request: Request, token: str | None) -> User | None:
+        key = client_key(request)
+        if not token:
+            return None
+        if limiter.blocked(key):
+            raise _error(429, "too many failed sign-ins; wait a minute")
+        with store.read() as s:
+            user = s.scalar(select(User).where(User.token_hash == auth.hash_token(token)))
+        if user is None:
+            limiter.failed(key)
+        return user
+
+    def user_of(request: Request) -> User:
+        user = lookup(request, token_of(request))
+        if user is None:
+            raise _error(401, "sign in with your personal token")
+        return user
+
+    def instructor_of(request: Request) -> User:
+        user = user_of(request)
+        if user.role != "instructor":
+            raise _error(403, "instructors only")
+        return user
+
+    def check_csrf(request: Request, user: User, given: str | None) -> None:
+        if request.headers.get("authorization"):
+            return  # not cookie-authenticated: a cross-site form cannot set this header
+        if not auth.csrf_ok(secret, user.token_hash or "", given):
+            raise _error(403, "the form is stale or forged (CSRF check failed); reload the page")
+
+    def own(user: User, sub_id: int) -> Submission:
+        with store.read() as s:
+            sub = s.get(Submission, sub_id)
+        # someone else's submission looks exactly like a missing one
+        if sub is None or (sub.user_id != user.id and user.role != "instructor"):
+            raise _error(404, f"no submission {sub_id}")
+        return sub
+
+    def page(request: Request, name: str, user: User | None, **ctx: Any) -> HTMLResponse:
+        csrf = auth.csrf_token(secret, user.token_hash or "") if user else ""
+        return templates.TemplateResponse(request, name, {"user": user, "csrf": csrf, **ctx})
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> Response:
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if request.url.path.startswith("/api/") or not wants_html:
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        return templates.TemplateResponse(
+            request,
+            "error.html.j2",
+            {"user": None, "message": exc.detail, "code": exc.status_code},
+            status_code=exc.status_code,
+        )
+
+    # ------------------------------------------------------------------ submissions
+
+    def accept(user: User, assignment: str, upload: UploadFile, data: bytes) -> tuple[int, int]:
+        """Check an upload and queue it; (submission id, queue position)."""
+        ca = course.assignments.get(assignment)
+        if ca is None:
+            raise _error(400, f"no assignment {assignment!r} in this course")
+        original = os.path.basename((upload.filename or "").replace("\\", "/"))[:100]
+        suffix = os.path.splitext(original)[1].lower()
+        if suffix not in SUFFIXES:
+            raise _error(415, "upload a .py file or a .ipynb notebook")
+        if len(data) > course.upload_max_bytes:
+            raise _error(413, f"the file is larger than {course.upload_max_bytes:,} bytes")
+        _check_content(suffix, data)
+        now = utcnow()
+        if ca.closed(now):
+            raise _error(403, f"{assignment} closed at {ca.hard_cutoff:%Y-%m-%d %H:%M} UTC")
+        with store.write() as s:
+            try:
+                with s.begin():
+                    if queue.active(s, user.id) is not None:
+                        raise _error(409, "you already have a submission in the queue; wait for it")
+                    used = queue.recent(s, user.id, assignment, now - ca.window)
+                    if used >= ca.max_submissions:
+                        raise _error(
+                            429,
+                            f"submission limit reached: {ca.max_submissions} per "
+                            f"{_duration(ca.window)} for {assignment}",
+                        )
+                    sub = Submission(
+                        user_id=user.id, assignment=assignment, original_name=original,
+                        suffix=suffix, content=data, created_at=now, status=QUEUED,
+                        regrade=False, attempt=0, late_days=ca.late_days(now),
+                        penalty=ca.penalty(now),
+                    )  # fmt: skip
+                    s.add(sub)
+                    s.flush()
+                    sub_id = sub.id
+            except IntegrityError:
+                raise _error(
+                    409, "you already have a submission in the queue; wait for it"
+                ) from None
+        with store.read() as s:
+            pos = queue.position(s, s.get(Submission, sub_id))
+        dispatcher.wake()
+        return sub_id, pos
+
+    async def read_upload(request: Request, upload: UploadFile) -> bytes:
+        data = await upload.read(course.upload_max_bytes + 1)
+        if len(data) > course.upload_max_bytes:
+            raise _error(413, f"the file is larger than {course.upload_max_bytes:,} bytes")
+        return data
+
+    @app.post("/api/submissions")
+    async def api_submit(
+        request: Request, assignment: Annotated[str, Form()], file: Annotated[UploadFile, File()]
+    ):
+        user = await run_in_threadpool(user_of, request)
+        data = await read_upload(request, file)
+        sub_id, pos = await run_in_threadpool(accept, user, assignment, file, data)
+        return JSONResponse({"id": sub_id, "position": pos}, status_code=201)
+
+    @app.get("/api/me")
+    def api_me(request: Request):
+        user = user_of(request)
+        return {"id": user.id, "name": user.name, "role": user.role}
+
+    @app.get("/api/submissions")
+    def api_list(request: Request):
+        user = user_of(request)
+        with store.read() as s:
+            rows = s.scalars(
+                select(Submission).where(Submission.user_id == user.id).order_by(Submission.id)
+            ).all()
+            return [view(s, r, user) for r in rows]
+
+    @app.get("/api/submissions/{sub_id}")
+    def api_status(request: Request, sub_id: int):
+        user = user_of(request)
+        sub = own(user, sub_id)
+        with store.read() as s:
+            return view(s, sub, user, full=True)
+
+    @app.get("/api/submissions/{sub_id}/events")
+    def api_events(request: Request, sub_id: int, after: int = 0):
+        """Server-sent events: ``status`` (queue place), ``progress`` (per epoch), ``result``."""
+        user = user_of(request)
+        own(user, sub_id)
+        return StreamingResponse(events(sub_id, user, after), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})  # fmt: skip
+
+    async def events(sub_id: int, user: User, after: int) -> AsyncIterator[str]:
+        """The stream: polls the database from the thread pool, waits on the event loop (an
+        open stream holds no thread)."""
+        state: dict[str, Any] = {"last": after, "seen": None}
+        stop = time.monotonic() + SSE_MAX_S
+        while time.monotonic() < stop:
+            chunks, done = await run_in_threadpool(poll, sub_id, user, state)
+            for chunk in chunks:
+                yield chunk
+            if done:
+                return
+            await asyncio.sleep(0.25)
+
+    def poll(sub_id: int, user: User, state: dict[str, Any]) -> tuple[list[str], bool]:
+        """New SSE chunks of a submission since ``state``; True when it is graded."""
+        out = []
+        with store.read() as s:
+            sub = s.get(Submission, sub_id)
+            new = queue.events_after(s, sub_id, state["last"])
+            now = (sub.status, queue.position(s, sub))
+            if now != state["seen"] and sub.status != DONE:
+                state["seen"] = now
+                out.append(_sse("status", {"status": now[0], "position": now[1]}))
+            for e in new:
+                state["last"] = e.id
+                out.append(f"event: progress\ndata: {e.data}\n\n")
+            if sub.status == DONE:
+                out.append(_sse("status", {"status": DONE, "position": 0}))
+                out.append(_sse("result", view(s, sub, user, full=True)))
+                return out, True
+        return out, False
+
+    def view(s, sub: Submission, user: User, full: bool = False) -> dict[str, Any]:
+        """What the asker may see of a submission (scores hidden before the deadline if so set)."""
+        ca = course.get(sub.assignment)
+        visible = user.role == "instructor" or ca.score_visible(utcnow())
+        out: dict[str, Any] = {
+            "id": sub.id, "student": sub.user_id, "assignment": sub.assignment,
+            "file": sub.original_name, "submitted": sub.created_at.isoformat(),
+            "status": sub.status, "position": queue.position(s, sub),
+            "result_status": sub.result_status, "late_days": sub.late_days,
+            "penalty": sub.penalty, "score_visible": visible,
+        }  # fmt: skip
+        if visible:
+            out["score"], out["final_score"] = sub.score, sub.final_score
+        if full and sub.result:
+            result = json.loads(sub.result)
+            if not visible:
+                result = {k: v for k, v in result.items() if k not in HIDDEN}
+            out["result"] = result
+        return out
+
+    # ------------------------------------------------------------------ pages
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request):
+        user = lookup(request, request.cookies.get(COOKIE))
+        if user is None:
+            return page(request, "login.html.j2", None)
+        return RedirectResponse("/instructor" if user.role == "instructor" else "/submissions", 303)
+
+    @app.post("/login")
+    def login(request: Request, token: Annotated[str, Form()]):
+        user = lookup(request, token.strip())
+        if user is None:
+            raise _error(401, "unknown token")
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")  # fmt: skip
+        return resp
+
+    @app.post("/logout")
+    def logout(request: Request, csrf: Annotated[str, Form()] = ""):
+        check_csrf(request, user_of(request), csrf)
+        resp = RedirectResponse("/", status_code=303)
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    @app.get("/submissions", response_class=HTMLResponse)
+    def my_submissions(request: Request):
+        user = user_of(request)
+        with store.read() as s:
+            rows = s.scalars(
+                select(Submission)
+                .where(Submission.user_id == user.id)
+                .order_by(Submission.id.desc())
+            ).all()
+            subs = [view(s, r, user) for r in rows]
+        return page(request, "submissions.html.j2", user, subs=subs)
+
+    @app.post("/submissions")
+    async def upload_form(
+        request: Request,
+        assignment: Annotated[str, Form()],
+        file: Annotated[UploadFile, File()],
+        csrf: Annotated[str, Form()] = "",
+    ):
+        user = await run_in_threadpool(user_of, request)
+        check_csrf(request, user, csrf)
+        data = await read_upload(request, file)
+        sub_id, _ = await run_in_threadpool(accept, user, assignment, file, data)
+        return RedirectResponse(f"/submissions/{sub_id}", status_code=303)
+
+    @app.get("/submissions/{sub_id}", response_class=HTMLResponse)
+    def submission_page(request: Request, sub_id: int):
+        user = user_of(request)
+        sub = own(user, sub_id)
+        with store.read() as s:
+            v = view(s, sub, user, full=True)
+            shown = queue.events_after(s, sub_id, 0)
+        lines = [progress_line(json.loads(e.data)) for e in shown]
+        last = shown[-1].id if shown else 0
+        return page(request, "submission.html.j2", user, sub=v, lines=lines, last=last)
+
+    @app.get("/submissions/{sub_id}/report", response_class=HTMLResponse)
+    def report(request: Request, sub_id: int):
+        user = user_of(request)
+        sub = own(user, sub_id)
+        ca = course.get(sub.assignment)
+        if sub.status != DONE or not sub.result:
+            raise _error(404, "not graded yet")
+        if not (user.role == "instructor" or ca.score_visible(utcnow())):
+            raise _error(403, "the report is shown after the deadline")
+        from convgrade.grader.report import render_report
+
+        return HTMLResponse(render_report(to_result(json.loads(sub.result)), ca.assignment))
+
+    # ------------------------------------------------------------------ practice (no sign-in)
+
+    @app.get("/practice", response_class=HTMLResponse)
+    def practice(request: Request, kind: str = "conv2d", seed: int | None = None,
+                 difficulty: int = 2):  # fmt: skip
+        from convgrade.exercises import generate, kinds
+        from convgrade.exercises.render import render_prompt
+
+        names = list(kinds())
+        if kind not in names or not 1 <= difficulty <= 3:
+            raise _error(400, f"practice: unknown kind {kind!r} or difficulty {difficulty}")
+        seed = secrets.randbelow(10**6) if seed is None else seed
+        ex = generate(kind, seed=seed, difficulty=difficulty)
+        return page(request, "practice.html.j2", None, kinds=names, kind=kind, seed=seed,
+                    difficulty=difficulty, ex=ex, prompt=render_prompt(ex, "html"),
+                    feedback=None, answers={})  # fmt: skip
+
+    @app.post("/practice", response_class=HTMLResponse)
+    async def practice_check(request: Request):
+        from convgrade.exercises import generate, kinds
+        from convgrade.exercises.checking import check_exercise
+        from convgrade.exercises.feedback import render_question
+        from convgrade.exercises.render import render_prompt
+
+        form = await request.form()
+        kind, names = str(form.get("kind", "")), list(kinds())
+        try:
+            seed, difficulty = int(form.get("seed", "")), int(form.get("difficulty", "2"))
+        except ValueError:
+            raise _error(400, "practice: seed and difficulty must be whole numbers") from None
+        if kind not in names or not 1 <= difficulty <= 3:
+            raise _error(400, f"practice: unknown kind {kind!r} or difficulty {difficulty}")
+        ex = generate(kind, seed=seed, difficulty=difficulty)
+        answers = {p.id: str(form.get(p.id, "")) for p in ex.parts}
+        given = {k: v for k, v in answers.items() if v.strip()}
+        result = check_exercise(ex, given)
+        feedback = render_question(result, ex, solution=True)
+        return page(request, "practice.html.j2", None, kinds=names, kind=kind, seed=seed,
+                    difficulty=difficulty, ex=ex, prompt=render_prompt(ex, "html"),
+                    feedback=feedback, answers=answers, score=result.score)  # fmt: skip
+
+    # ------------------------------------------------------------------ instructor
+
+    @app.get("/instructor", response_class=HTMLResponse)
+    def dashboard(request: Request):
+        user = instructor_of(request)
+        with store.read() as s:
+            c = queue.counts(s)
+            jobs = s.scalars(
+                select(Submission).where(Submission.status != DONE).order_by(Submission.id)
+            ).all()
+            jobs = [view(s, j, user) for j in jobs[:200]]
+            since = utcnow() - dt.timedelta(minutes=10)
+            recent = s.scalars(
+                select(Submission.finished_at).where(Submission.finished_at >= since)
+            ).all()
+            table = standings(s)
+        per_min = len(recent) / min(10.0, max((time.monotonic() - started) / 60, 1 / 60))
+        return page(request, "instructor.html.j2", user, counts=c, jobs=jobs,
+                    per_minute=per_min, standings=table)  # fmt: skip
+
+    def standings(s) -> dict[str, list[dict[str, Any]]]:
+        """assignment -> one row per roster student: best and last graded result."""
+        users = s.scalars(select(User).where(User.role == "student").order_by(User.id)).all()
+        done = s.scalars(
+            select(Submission).where(Submission.status == DONE).order_by(Submission.id)
+        ).all()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name in course.assignments:
+            rows = []
+            for u in users:
+                mine = [d for d in done if d.user_id == u.id and d.assignment == name]
+                best = max(mine, key=lambda d: (d.final_score or 0.0, -d.id), default=None)
+                last = mine[-1] if mine else None
+                rows.append({"student": u.id, "name": u.name, "best": best, "last": last,
+                             "count": len(mine)})  # fmt: skip
+            out[name] = rows
+        return out
+
+    @app.post("/instructor/regrade")
+    def regrade(
+        request: Request,
+        assignment: Annotated[str, Form()],
+        student: Annotated[str, Form()] = "",
+        csrf: Annotated[str, Form()] = "",
+    ):
+        user = instructor_of(request)
+        check_csrf(request, user, csrf)
+        if assignment not in course.assignments:
+            raise _error(400, f"no assignment {assignment!r}")
+        with store.write() as s, s.begin():
+            q = select(Submission).where(Submission.assignment == assignment)
+            if student.strip():
+                q = q.where(Submission.user_id == student.strip())
+            n = queue.requeue(s, list(s.scalars(q)))
+        dispatcher.wake()
+        if request.headers.get("authorization"):
+            return {"requeued": n}
+        return RedirectResponse("/instructor", status_code=303)
+
+    @app.get("/instructor/gradebook/{assignment}/{fmt}")
+    def gradebook(request: Request, assignment: str, fmt: str):
+        instructor_of(request)
+        if assignment not in course.assignments or fmt not in ("canvas.csv", "moodle.csv"):
+            raise _error(404, "no such gradebook")
+        ca = course.assignments[assignment]
+        with store.read() as s:
+            rows = gradebook_rows(standings(s)[assignment])
+        title = ca.assignment.title or ca.name
+        if fmt == "canvas.csv":
+            text = canvas_csv(rows, title, ca.assignment.scoring.max_score)
+        else:
+            text = moodle_csv(rows, title)
+        name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', assignment)}-{fmt.replace('.csv', '')}.csv"
+        return PlainTextResponse(
+            text,
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return app
+
+
+def gradebook_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for the batch gradebook writers: each student's best graded result."""
+    out = []
+    for r in rows:
+        best: Submission | None = r["best"]
+        if best is None:
+            out.append({"student": r["student"], "status": "missing", "score": 0.0,
+                        "message": "no graded submission"})  # fmt: skip
+            continue
+        result = json.loads(best.result or "{}")
+        msg = " ".join(str(result.get("message", "")).split())[:500]
+        if best.late_days:
+            msg = f"{msg} (late {best.late_days} day(s), -{best.penalty:.0%})".strip()
+        out.append({"student": r["student"], "status": best.result_status or "error",
+                    "score": best.final_score or 0.0, "message": msg})  # fmt: skip
+    return out
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+def _check_content(suffix: str, data: bytes) -> None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _error(415, "the file is not UTF-8 text") from None
+    if "\x00" in text:
+        raise _error(415, "the file is not text (it holds NUL bytes)")
+    if suffix == ".ipynb":
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise _error(415, "the .ipynb file is not a Jupyter notebook (not JSON)") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+            raise _error(415, "the .ipynb file is not a Jupyter notebook (no cells)")
+
+
+def _duration(d: dt.timedelta) -> str:
+    h = d.total_seconds() / 3600
+    return f"{h:g} h" if h >= 1 else f"{d.total_seconds() / 60:g} min"
