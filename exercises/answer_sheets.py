@@ -6,6 +6,8 @@ The formats are documented in docs/checking.md. Every problem with a file is an
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -93,40 +95,89 @@ class AnswerSheet:
         return f"{self.path} line {line}" if line else self.path
 
 
-def _read_json(path: Path) -> Any:
+#: Answer sheets and keys larger than this are refused unread (a sheet is a few kilobytes).
+MAX_FILE_BYTES = 50_000_000
+
+
+def read_text(path: Path) -> str:
+    """A sheet's or key's text: UTF-8 (a byte-order mark, as Windows Notepad writes, is
+    dropped) or UTF-16 with its byte-order mark; binary files are refused with a message."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnswerFileError(f"{path}: cannot read: {exc}") from None
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise AnswerFileError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AnswerFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise AnswerFileError(f"{path}: not valid UTF-16 text") from None
+    if b"\0" in data:
+        raise AnswerFileError(f"{path}: a binary file, not a text answer sheet (save it as UTF-8)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise AnswerFileError(
+            f"{path} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+        ) from None
+
+
+def _read_json(path: Path) -> Any:
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnswerFileError(
             f"{path} line {exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise AnswerFileError(f"{path}: invalid JSON: lists nested too deeply") from None
 
 
-def load_key(path: str | Path) -> Key:
-    """Read a ``key.json`` written by ``grade build`` (format ``convgrade-key``, version 1)."""
+def key_digest(d: dict[str, Any]) -> str:
+    """SHA-256 over what marking uses from a key: the questions (kinds, points, part points,
+    styles), the students' exercises and the variants, in canonical JSON. ``grade build``
+    writes it as ``digest``; :func:`load_key` refuses a key whose content no longer matches.
+    It catches edits, not forgery: whoever can edit the key can recompute it."""
+    marked = {
+        "questions": d.get("questions"),
+        "students": [
+            {"id": s.get("id"), "exercises": s.get("exercises")}
+            for s in d.get("students") or []
+            if isinstance(s, dict)
+        ],
+        "variants": d.get("variants") or {},
+    }
+    text = json.dumps(marked, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_key(path: str | Path, *, allow_edited: bool = False) -> Key:
+    """Read a ``key.json`` written by ``grade build`` (format ``convgrade-key``, version 1).
+
+    Its ``digest`` must match its content (:func:`key_digest`) unless ``allow_edited``.
+    """
     path = Path(path)
     d = _read_json(path)
     if not isinstance(d, dict) or d.get("format") != "convgrade-key":
         raise AnswerFileError(f"{path}: not a convgrade key (expected format 'convgrade-key')")
     if d.get("format_version", 1) != 1:
         raise AnswerFileError(f"{path}: key format version {d.get('format_version')} is not 1")
-    try:
-        questions = [
-            Question(
-                id=str(q["id"]),
-                kind=q["kind"],
-                title=q.get("title", ""),
-                section=q.get("section", ""),
-                points=q.get("points"),
-                part_points=q.get("part_points"),
-                style=q.get("style", "blanks"),
+    if not allow_edited:
+        try:
+            ok = d.get("digest") == key_digest(d)
+        except (TypeError, ValueError, RecursionError):
+            ok = False
+        if not ok:
+            why = "has no digest" if "digest" not in d else "was changed after `grade build`"
+            raise AnswerFileError(
+                f"{path}: the key {why} (answers, kinds or points differ from what was built); "
+                "rebuild it, or pass --allow-edited-key to mark with it as it is"
             )
-            for q in d["questions"]
-        ]
+    try:
+        questions = [_question(q) for q in d["questions"]]
         students = {
             str(s["id"]): {
                 **s,
@@ -141,7 +192,8 @@ def load_key(path: str | Path) -> Key:
             for qid, lst in (d.get("variants") or {}).items()
         }
     except (KeyError, TypeError, ValueError) as exc:
-        raise AnswerFileError(f"{path}: malformed key ({type(exc).__name__}: {exc})") from None
+        why = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise AnswerFileError(f"{path}: malformed key: {why}") from None
     return Key(
         path=str(path),
         title=d.get("title", ""),
@@ -149,6 +201,38 @@ def load_key(path: str | Path) -> Key:
         questions=questions,
         students=students,
         variants=variants,
+    )
+
+
+def _points(value: Any, what: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"{what} must be a number of points >= 0, not {value!r}")
+    if value > 1e9:
+        raise ValueError(f"{what} is implausibly large ({value!r})")
+    return float(value)
+
+
+def _question(q: dict[str, Any]) -> Question:
+    """One question entry of a key, its points checked (a number >= 0, per part too)."""
+    qid = str(q["id"])
+    kind = q["kind"]
+    if not isinstance(kind, str):
+        raise ValueError(f"question {qid}: kind must be a string, not {kind!r}")
+    split = q.get("part_points")
+    if split is not None:
+        if not isinstance(split, dict):
+            raise ValueError(f"question {qid}: part_points must be a table of part -> points")
+        split = {str(k): _points(v, f"question {qid}: part_points.{k}") for k, v in split.items()}
+    return Question(
+        id=qid,
+        kind=kind,
+        title=str(q.get("title", "")),
+        section=str(q.get("section", "")),
+        points=_points(q.get("points"), f"question {qid}: points"),
+        part_points=split,
+        style=str(q.get("style", "blanks")),
     )
 
 
@@ -173,10 +257,7 @@ def load_answers(path: str | Path) -> AnswerSheet:
         top = {k: v for k, v in d.items() if k != "answers"}
         tables = d["answers"]
     else:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AnswerFileError(f"{path}: cannot read: {exc}") from None
+        text = read_text(path)
         try:
             d = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -184,6 +265,8 @@ def load_answers(path: str | Path) -> AnswerSheet:
             if "end of document" in msg:
                 msg += f" after line {len(text.splitlines())}: an unclosed bracket or quote?"
             raise AnswerFileError(f"{path}: invalid TOML: {msg}") from None
+        except RecursionError:
+            raise AnswerFileError(f"{path}: invalid TOML: arrays nested too deeply") from None
         lines = _table_lines(text)
         top = {k: v for k, v in d.items() if not isinstance(v, dict)}
         tables = {k: v for k, v in d.items() if isinstance(v, dict)}
@@ -230,6 +313,43 @@ def asked_parts(q: Question, ex: Exercise) -> list[str] | None:
     return None if chosen is None else [chosen[0].id]
 
 
+def answered_exercise(key: Key, sheet: AnswerSheet, sid: str | None, qid: str) -> Exercise:
+    """The exercise ``sheet`` answered for question ``qid``. A question the sheet leaves out
+    entirely is marked against its first variant (every part "no answer given"), so a deleted
+    question table costs that question only."""
+    if qid not in sheet.answers and qid not in sheet.variants and not key.students.get(sid or ""):
+        variants = key.variants.get(qid) or []
+        if len(variants) > 1:
+            return variants[0]
+    return key.exercise(sid, qid, sheet.variants.get(qid))
+
+
+_LETTER = re.compile(r"^\(?\s*([a-z])\s*[).:]?$", re.I)
+
+
+def with_option_letters(q: Question, ex: Exercise, answers: dict[str, Any]) -> dict[str, Any]:
+    """A multiple-choice answer written as the option's letter (``b``, ``c)``, ``(c)``, as the
+    handout lists them) replaced by that option's value; other answers unchanged."""
+    if q.style != "multiple_choice":
+        return answers
+    try:
+        from .problemset import mc
+    except ModuleNotFoundError:
+        return answers
+    chosen = mc.options(ex)
+    if chosen is None:
+        return answers
+    part, options = chosen
+    raw = answers.get(part.id)
+    m = _LETTER.match(raw.strip()) if isinstance(raw, str) else None
+    if m is None:
+        return answers
+    index = ord(m.group(1).lower()) - ord("a")
+    if index >= len(options):
+        return answers  # not a listed letter: marked (and reported) as written
+    return {**answers, part.id: options[index].value}
+
+
 def check_sheet(key: Key, sheet: AnswerSheet, student: str | None = None) -> StudentResult:
     """Mark every question of ``key`` for one sheet (``student`` overrides the sheet's own id).
 
@@ -255,17 +375,18 @@ def check_sheet(key: Key, sheet: AnswerSheet, student: str | None = None) -> Stu
             )
     results: list[QuestionResult] = []
     for q in key.questions:
-        ex = key.exercise(sid, q.id, sheet.variants.get(q.id))
+        ex = answered_exercise(key, sheet, sid, q.id)
+        asked = asked_parts(q, ex)
         try:
             results.append(
                 check_exercise(
                     ex,
-                    sheet.answers.get(q.id, {}),
+                    with_option_letters(q, ex, sheet.answers.get(q.id, {})),
                     points=q.points,
                     split=q.part_points,
                     question_id=q.id,
                     title=q.title,
-                    asked=asked_parts(q, ex),
+                    asked=asked,
                 )
             )
         except ConvgradeError as exc:

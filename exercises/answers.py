@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import reprlib
 from fractions import Fraction
 from typing import Any
 
@@ -44,6 +45,11 @@ HOW_TO_WRITE = {
 _NONE_WORDS = {"none", "null", "?", "batch", "-"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,_ ]\d{3})+$")
+#: Longer numbers are not answers to hand-computed exercises (and would overflow a float).
+MAX_DIGITS = 30
+MAX_MAGNITUDE = 10**MAX_DIGITS
+#: A written answer longer than this is not read (the largest key answer is a few hundred).
+MAX_ANSWER_CHARS = 20_000
 _FRACTION = re.compile(r"^[+-]?\d+\s*/\s*[+-]?\d+$")
 
 
@@ -63,6 +69,11 @@ def is_blank(raw: Any) -> bool:
 def parse(part: Part, raw: Any) -> Any:
     """``raw`` (a native value or a string as written) as a plain value of ``part.type``."""
     reader = _READERS[part.type]
+    if isinstance(raw, str) and len(raw) > MAX_ANSWER_CHARS:
+        raise AnswerError(
+            f"expected {HOW_TO_WRITE[part.type]}; this answer is {len(raw):,} characters long "
+            f"(at most {MAX_ANSWER_CHARS:,})"
+        )
     try:
         return reader(raw, part)
     except AnswerError as exc:
@@ -70,7 +81,7 @@ def parse(part: Part, raw: Any) -> Any:
 
 
 def _fail(raw: Any, why: str = "") -> AnswerError:
-    text = raw if isinstance(raw, str) else repr(raw)
+    text = raw[:200] if isinstance(raw, str) else reprlib.repr(raw)
     text = " / ".join(" ".join(line.split()) for line in str(text).strip().splitlines())
     if len(text) > 50:
         text = text[:47] + "..."
@@ -83,6 +94,7 @@ def _clean(text: str) -> str:
         .replace("\u00d7", "x")  # multiplication sign
         .replace("\u2013", "-")
         .replace("\u2009", " ")
+        .replace("`", " ")  # Markdown code spans, as handout.md prints values
         .strip()
     )
 
@@ -95,19 +107,26 @@ def number(raw: Any) -> int | float:
     if isinstance(raw, bool):
         raise _fail(raw, "true/false is not a number")
     if isinstance(raw, numbers.Integral):
+        if abs(raw) >= MAX_MAGNITUDE:
+            raise _fail(raw, f"more than {MAX_DIGITS} digits")
         return int(raw)
     if isinstance(raw, numbers.Real):
-        if not math.isfinite(raw):
-            raise _fail(raw, "not a finite number")
+        if not math.isfinite(raw) or abs(raw) >= MAX_MAGNITUDE:
+            raise _fail(raw, "not a finite number of a sensible size")
         return float(raw)
     if isinstance(raw, str):
         text = _clean(raw)
+        if len(text) > MAX_DIGITS and sum(c.isdigit() for c in text) > MAX_DIGITS:
+            raise _fail(raw, f"more than {MAX_DIGITS} digits")
         if _THOUSANDS.match(text):  # 16,801 as Keras' model.summary() prints it
             text = re.sub(r"[,_ ]", "", text)
         if _NUMBER.match(text):
             if re.fullmatch(r"[+-]?\d+", text):
                 return int(text)
-            return float(text)
+            value = float(text)
+            if not math.isfinite(value) or abs(value) >= MAX_MAGNITUDE:
+                raise _fail(raw, "not a finite number of a sensible size")
+            return value
         if _FRACTION.match(text):
             num, den = (int(t) for t in text.split("/"))
             if den == 0:
@@ -228,16 +247,49 @@ def _bracketed(text: str, strings: bool) -> list:
     return items
 
 
-def _rows(text: str, strings: bool = False) -> list[list]:
-    """Bracket-free rows: one per line (or separated by ``;``), cells by commas or spaces."""
+_TABLE_RULE = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$")
+
+
+def _rows(text: str, strings: bool = False, decimal_comma: bool = False) -> list[list]:
+    """Bracket-free rows: one per line (or separated by ``;``), cells by commas or spaces.
+
+    Markdown table rows (``| 1 | 2 |``, as handout.md prints matrices) are read cell by cell;
+    their rule line (``|--:|--:|``) and empty header row are skipped. ``decimal_comma`` reads
+    ``3,75`` as 3.75 (cells are then separated by spaces only).
+    """
     rows = []
     for line in re.split(r"[\n;]", text):
-        line = line.strip().strip("|").strip()
+        line = line.strip()
+        if _TABLE_RULE.match(line) and "-" in line:
+            continue
+        line = line.strip("|").replace("|", " ").strip()
         if not line:
             continue
-        cells = [c for c in re.split(r"[,\s]+", line) if c]
+        if decimal_comma:
+            cells = [c.replace(",", ".") for c in line.split()]
+        else:
+            cells = [c for c in re.split(r"[,\s]+", line) if c]
         rows.append([_scalar("word", c, strings) for c in cells])
     return rows
+
+
+#: A row written with decimal commas: numbers like ``3,75`` separated by spaces only.
+_DECIMAL_COMMA_ROW = re.compile(r"^[+-]?\d+(,\d+)?(\s+[+-]?\d+(,\d+)?)*$")
+
+
+def decimal_comma_reading(raw: Any) -> list[list] | None:
+    """``raw`` read with decimal commas (``3,75 2,25`` -> [[3.75, 2.25]]), or None where that
+    reading does not apply (brackets, a comma followed by a space, no ``digit,digit``)."""
+    if not isinstance(raw, str):
+        return None
+    text = _clean(raw)
+    if not re.search(r"\d,\d", text) or re.search(r"[\[\](){}]|,\s|,,", text):
+        return None
+    lines = [ln.strip().strip("|").replace("|", " ").strip() for ln in re.split(r"[\n;]", text)]
+    lines = [ln for ln in lines if ln and not set(ln) <= set("-: ")]
+    if not lines or not all(_DECIMAL_COMMA_ROW.match(ln) for ln in lines):
+        return None
+    return _rows("\n".join(lines), decimal_comma=True)
 
 
 def nested(raw: Any, *, strings: bool = False, depth: int = 0) -> Any:
@@ -296,6 +348,31 @@ def _integers(raw: Any, part: Part | None = None) -> list:
 
 
 def _matrix(raw: Any, part: Part | None = None) -> list:
+    comma = decimal_comma_reading(raw) if part is not None else None
+    try:
+        rows = _matrix_rows(raw)
+    except AnswerError:
+        if comma is None:
+            raise
+        rows = None
+    if comma is None or (rows is not None and _shape_of(rows) == _shape_of(part.answer)):
+        return rows
+    if _shape_of(comma) == _shape_of(part.answer):
+        return comma  # "3,75 2,25" for a 2-column key: decimal commas
+    if rows is None:
+        raise _fail(raw, "write decimals with a point, e.g. 3.75, and separate cells by spaces")
+    return rows
+
+
+def _shape_of(value: Any) -> tuple[int, ...]:
+    shape: list[int] = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def _matrix_rows(raw: Any) -> list:
     value = nested(raw)
     if not isinstance(value, list):
         value = [[value]]
@@ -340,13 +417,15 @@ def _tensor(raw: Any, part: Part | None = None) -> list:
 def _shape(raw: Any, part: Part | None = None) -> list:
     if isinstance(raw, str):
         text = _clean(raw)
-        if re.fullmatch(r"\s*\d+(\s*x\s*\d+)+\s*", text, flags=re.I):
-            return [int(t) for t in re.split(r"\s*x\s*", text.strip(), flags=re.I)]
+        if re.fullmatch(r"\s*\d+(\s*(x|by)\s*\d+)+\s*", text, flags=re.I):
+            return [int(t) for t in re.split(r"\s*(?:x|by)\s*", text.strip(), flags=re.I)]
         value = _flat(nested(text))
     elif isinstance(raw, list | tuple):
         value = list(raw)
     else:
         value = [raw]
+    if value and value[0] is None and part is not None and len(value) == len(part.answer) + 1:
+        value = value[1:]  # the batch axis, as model.summary() prints it: (None, 4, 4)
     out = []
     for v in value:
         if v is None or isinstance(v, list):
@@ -357,7 +436,7 @@ def _shape(raw: Any, part: Part | None = None) -> list:
 
 def _one_shape(v: Any, raw: Any) -> list:
     if isinstance(v, str):
-        v = _shape(v) if "x" in v.lower() else [v]
+        v = _shape(v) if re.search(r"x|by", v, flags=re.I) else [v]
     if not isinstance(v, list):
         v = [v]
     out = []
@@ -377,15 +456,18 @@ def _shapes(raw: Any, part: Part | None = None) -> list:
         if not re.search(r"[\[\](){}]", text):
             # one shape per line (or ';'), written 26x26x8 or "None 26 26 8"
             lines = [ln.strip() for ln in re.split(r"[\n;]", text) if ln.strip()]
-            return [
-                _one_shape(
-                    ln
-                    if re.fullmatch(r"\d+(\s*x\s*\d+)*", ln, flags=re.I)
-                    else [_scalar("word", c, False) for c in re.split(r"[,\s]+", ln) if c],
-                    raw,
-                )
-                for ln in lines
-            ]
+            return _without_batch_axis(
+                [
+                    _one_shape(
+                        ln
+                        if re.fullmatch(r"\d+(\s*(x|by)\s*\d+)*", ln, flags=re.I)
+                        else [_scalar("word", c, False) for c in re.split(r"[,\s]+", ln) if c],
+                        raw,
+                    )
+                    for ln in lines
+                ],
+                part,
+            )
         value = nested(text)
     else:
         value = raw
@@ -393,7 +475,20 @@ def _shapes(raw: Any, part: Part | None = None) -> list:
         raise _fail(raw)
     if not any(isinstance(v, list) for v in value):
         value = [value]  # a single shape
-    return [_one_shape(v, raw) for v in value]
+    return _without_batch_axis([_one_shape(v, raw) for v in value], part)
+
+
+def _without_batch_axis(shapes: list, part: Part | None) -> list:
+    """Drop a leading ``None`` (the batch axis model.summary() prints) from every shape when the
+    key's shapes leave it out."""
+    key = part.answer if part is not None and isinstance(part.answer, list) else None
+    if not key or not all(isinstance(k, list) for k in key):
+        return shapes
+    if any(k and k[0] is None for k in key):
+        return shapes  # the key itself writes the batch axis
+    if shapes and all(s and s[0] is None for s in shapes):
+        return [s[1:] for s in shapes]
+    return shapes
 
 
 def _tokens(raw: Any, part: Part | None = None) -> list:

@@ -3,11 +3,13 @@
 Every part is scored from 0 to 1: scalars right or wrong (numbers within the part's tolerance),
 vectors, matrices and tensors cell by cell once their shape is right (a wrong shape scores 0 and
 says so), token lists item by item, shapes axis by axis (as every LMS export asks them). A
-wrong part whose answer equals, or mostly equals (at least 75 % of the cells, and more of them
-than the key), the answer a named misconception produces is diagnosed with that misconception's
-title and rule. Kinds with chained parts declare ``follow_through`` functions
-(:class:`~exercises.registry.Kind`) that recompute a later part from the student's own earlier
-answers, so one early slip costs once.
+wrong part whose answer equals, or mostly equals (at least 75 % of the cells the mistake changes,
+and more cells than the key), the answer a named misconception produces is diagnosed with that
+misconception's title and rule, unless another of the student's parts keeps the key's values
+where that mistake would change them. Kinds with chained parts declare ``follow_through``
+functions (:class:`~exercises.registry.Kind`) that recompute a later part from the student's own
+earlier answers (when those are a genuine attempt, :mod:`exercises.follow_through`), so one early
+slip costs once.
 
 >>> from convgrade import exercises
 >>> ex = exercises.generate("conv1d", params={"input": [0, 1, 2, 3, 4, 5, 6], "kernel": [1, 2]})
@@ -19,12 +21,13 @@ answers, so one early slip costs once.
 from __future__ import annotations
 
 import json
+import reprlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .answers import AnswerError, is_blank, parse
+from .answers import AnswerError, decimal_comma_reading, is_blank, parse
 from .misconceptions import info
 from .model import Exercise, Part
 
@@ -33,6 +36,8 @@ RESEMBLANCE = 0.75
 #: Tolerance for follow-through values with fractions when the key's part has none (the key
 #: was whole numbers, the student's own earlier answer leads to e.g. 7/3, written 2.33).
 ROUNDING = 0.01
+#: Feedback repeats at most this many characters of an answer.
+MAX_ECHO = 200
 ARRAY_TYPES = ("vector", "integers", "matrix", "tensor")
 LIST_TYPES = ("tokens", "shapes")
 
@@ -162,6 +167,7 @@ class Comparison:
     wrong_cells: list[list[int]]
     cells: int
     shape_error: str = ""
+    note: str = ""  # how the values were lined up, when not cell for cell
 
 
 def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comparison:
@@ -170,12 +176,14 @@ def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comp
         g, e = _array(given), _array(expected)
         if g is None or e is None:
             return Comparison(0.0, [], 0, "not a rectangular array of numbers")
+        if g.ndim == e.ndim == 1 and abs(g.size - e.size) == 1 and min(g.size, e.size) > 0:
+            return _one_off(g, e, tol)
         if g.shape != e.shape:
             why = f"wrong shape: expected {_dims(e.shape)}, got {_dims(g.shape)}"
             return Comparison(0.0, [], int(e.size), why)
         ok = np.abs(g - e) <= tol + 1e-9 * np.maximum(1.0, np.abs(e))
         wrong = np.argwhere(~ok).tolist()
-        return Comparison(float(ok.mean()) if ok.size else 1.0, wrong, int(ok.size))
+        return Comparison(1 - len(wrong) / ok.size if ok.size else 1.0, wrong, int(ok.size))
     if part_type in ("shape", "shapes"):
         return compare_shape(part_type, given, expected)
     if part_type in LIST_TYPES:
@@ -188,6 +196,17 @@ def compare(part_type: str, given: Any, expected: Any, tol: float = 0.0) -> Comp
         return Comparison(1 - len(wrong) / n if n else 1.0, wrong, n)
     ok = _scalar_equal(part_type, given, expected, tol)
     return Comparison(float(ok), [] if ok else [[0]], 1)
+
+
+def _one_off(g: np.ndarray, e: np.ndarray, tol: float) -> Comparison:
+    """A vector one entry short or long (a window miscounted at the end): its entries are
+    compared from the first one, and the missing or extra entry counts as wrong."""
+    n = min(g.size, e.size)
+    ok = np.abs(g[:n] - e[:n]) <= tol + 1e-9 * np.maximum(1.0, np.abs(e[:n]))
+    wrong = [[i] for i in np.flatnonzero(~ok).tolist()] + [[n]]
+    word = "short" if g.size < e.size else "too many"
+    note = f"one entry {word} (expected {e.size}, got {g.size}), compared from the first entry"
+    return Comparison(float(ok.sum()) / max(g.size, e.size), wrong, max(g.size, e.size), "", note)
 
 
 def compare_shape(part_type: str, given: Any, expected: Any) -> Comparison:
@@ -218,32 +237,47 @@ def compare_shape(part_type: str, given: Any, expected: Any) -> Comparison:
 
 
 def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
-    """Whether ``given`` equals, or mostly equals and is nearer to, a misconception's ``wrong``."""
+    """Whether ``given`` equals a misconception's ``wrong`` answer, or mostly equals it: agrees
+    with it in at least 75 % of the cells the mistake changes (where ``wrong`` differs from the
+    key) and in more cells overall than with the key. Counting only the changed cells keeps a
+    mostly-zero vector (multi-hot) from resembling every mistake that moves one entry."""
     to_wrong = compare(part_type, given, wrong, tol)
     if to_wrong.shape_error:
         return False
     if to_wrong.score >= 1.0:
         return True
-    if part_type not in ARRAY_TYPES + LIST_TYPES or to_wrong.score < RESEMBLANCE:
+    if part_type not in ARRAY_TYPES + LIST_TYPES:
         return False
     to_key = compare(part_type, given, key, tol)
-    return to_key.shape_error != "" or to_wrong.score > to_key.score
+    if to_key.shape_error:  # the mistake changes the shape: every cell is a changed cell
+        return to_wrong.score >= RESEMBLANCE
+    if to_wrong.score <= to_key.score:
+        return False
+    changed = compare(part_type, wrong, key, tol).wrong_cells
+    off = {tuple(c) for c in to_wrong.wrong_cells}
+    agree = sum(tuple(c) not in off for c in changed)
+    return bool(changed) and agree >= RESEMBLANCE * len(changed)
+
+
+def keeps_key(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
+    """Whether ``given`` has the key's values everywhere the misconception would change them
+    (its shape, or its cells): the student's own answer says they did not make that mistake."""
+    to_key = compare(part_type, given, key, tol)
+    wrong_vs_key = compare(part_type, wrong, key, tol)
+    if wrong_vs_key.shape_error or to_key.shape_error:
+        return to_key.score >= 1.0  # a shape-changing mistake: only a right answer rules it out
+    off = {tuple(c) for c in to_key.wrong_cells}
+    return all(tuple(c) not in off for c in wrong_vs_key.wrong_cells)
 
 
 def where_wrong(part_type: str, c: Comparison, limit: int = 8) -> str:
-    """The wrong cells as a student reads them (1-based): ``entries 2, 5`` or ``(1, 2), (3, 1)
-    (row, column)``."""
+    """The wrong cells indexed as the worked solutions index them (from 0, ``y[0,2]``):
+    ``[2], [5]`` or ``[0,1], [2,0] (row, column)``."""
     cells = c.wrong_cells[:limit]
     more = f" and {len(c.wrong_cells) - limit} more" if len(c.wrong_cells) > limit else ""
-    if part_type in ("matrix", "tensor"):
-        axes = "(row, column)" if part_type == "matrix" else "(row, column, channel)"
-        shown = ", ".join(
-            "(" + ", ".join(str(v + 1) for v in i[:2]) + "".join(f", {v}" for v in i[2:]) + ")"
-            for i in cells
-        )
-        return f"{shown}{more} {axes}"
-    word = "entry " if len(c.wrong_cells) == 1 else "entries "
-    return word + ", ".join(str(i[0] + 1) for i in cells) + more
+    shown = ", ".join("[" + ",".join(str(v) for v in i) + "]" for i in cells)
+    axes = {"matrix": " (row, column)", "tensor": " (row, column, channel)"}.get(part_type, "")
+    return f"{shown}{more}{axes}, counted from 0"
 
 
 # --- marking --------------------------------------------------------------------------------
@@ -284,7 +318,7 @@ def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any
             points=0.0,
             max_points=max_points,
             message=f"could not read your answer: {exc}",
-            given=raw if isinstance(raw, str) else json.loads(json.dumps(raw, default=str)),
+            given=echo(raw),
         ), None
     result = PartResult(
         **base,
@@ -293,10 +327,32 @@ def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any
         points=0.0,
         max_points=max_points,
         message="",
-        given=value,
+        given=echo(value),
     )
     _apply(result, compare(part.type, value, part.answer, part.tolerance))
+    if result.message.startswith("wrong shape") and decimal_comma_reading(raw) is not None:
+        result.message += (
+            "; if you wrote decimal commas, write decimal points (3.75, not 3,75) and "
+            "separate the numbers by spaces"
+        )
     return result, value
+
+
+def echo(value: Any, limit: int = MAX_ECHO) -> Any:
+    """``value`` as feedback may repeat it (plain JSON data): unchanged when short, else its
+    first ``limit`` characters and its length (a 10 MB answer is not copied into the report)."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, default=str)
+            if len(text) <= limit:
+                return json.loads(text)
+        except (ValueError, RecursionError):
+            text = reprlib.repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters in all)"
 
 
 def _apply(result: PartResult, c: Comparison, against: str = "key") -> None:
@@ -310,6 +366,10 @@ def _apply(result: PartResult, c: Comparison, against: str = "key") -> None:
     elif c.shape_error:
         result.status = "wrong"
         result.message = f"{c.shape_error}, so the values were not checked"
+    elif c.note:
+        result.status = "partial" if c.score > 0 else "wrong"
+        right = c.cells - len(c.wrong_cells)
+        result.message = f"{c.note}: {right} of {c.cells} right"
     elif c.score > 0 and c.cells > 1:
         result.status = "partial"
         right = c.cells - len(c.wrong_cells)
@@ -362,7 +422,13 @@ def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, An
             part = ex.part(pid)
             if resembles(part.type, values[pid], wrong, part.answer, part.tolerance):
                 matched.append(pid)
-        if matched:
+        contradicted = bool(matched) and any(
+            pid in values
+            and pid not in matched
+            and keeps_key(ex.part(pid).type, values[pid], wrong, ex.part(pid).answer)
+            for pid, wrong in m.answers.items()
+        )
+        if matched and not contradicted:  # never from one part when another says otherwise
             i = info(m.id)
             marked = [pid for pid in m.answers if pid in results]
             found.append(Diagnosis(m.id, i.title, i.rule, matched, len(matched) == len(marked)))
@@ -411,7 +477,9 @@ def check_exercise(
             values[part.id] = value
     _follow_through(ex, results, values)
     diagnoses = _diagnose(ex, results, values)
-    got = round(sum(r.points for r in results.values()), 4)
+    # summed from the unrounded part points, never above the question's points: a perfect
+    # answer scores exactly its points (parts of 2/3 point each do not add up to 2.0001)
+    got = min(round(sum(r.score * r.max_points for r in results.values()), 4), total)
     return QuestionResult(
         id=question_id,
         kind=ex.kind,

@@ -2,33 +2,51 @@
 
 Outputs (written to a temporary folder next to ``out`` and moved into place only when complete):
 
-- ``gradebook-canvas.csv`` — Canvas Gradebook import: ``Student, ID, SIS User ID, SIS Login ID,
-  Section`` and one column named ``<title> (<set id>)`` with the points; a ``Points Possible``
-  row follows the header. Students are matched on ``SIS User ID`` (the roster id).
-- ``gradebook-moodle.csv`` — Moodle "Import grades from CSV": ``ID number, Full name, Email
-  address``, a grade column ``<title>`` (points) and ``Feedback`` (a one-line summary); map
-  ``ID number`` (or ``Email address``) to the user field and the grade column to the grade item.
-- ``gradebook.csv`` — for the instructor: one row per student, points per question, total, percent.
+- ``gradebook-canvas.csv``, ``gradebook-moodle.csv``, ``gradebook.csv`` — the gradebooks of
+  :mod:`exercises.gradebook` (the same module ``grade batch`` writes them with); ``gradebook.csv``
+  adds the points per question.
 - ``feedback/<student>.txt`` and ``feedback/<student>.html`` — per-student feedback.
-- ``results.json`` — every mark, part and diagnosis, for machines.
+- ``results.json`` — every mark, part and diagnosis, and the sheets that could not be marked.
 - ``report.html`` — the class report (self-contained: charts are inline SVG).
+
+A sheet that cannot be marked (unreadable file, unknown question, a second sheet for one
+student, a ``student`` field contradicting the file name) never stops the run: it is listed as
+its own row with its status and a one-line reason in every output.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .answer_sheets import AnswerFileError, AnswerSheet, Key, check_sheet, load_answers
+from .answer_sheets import (
+    AnswerFileError,
+    AnswerSheet,
+    Key,
+    answered_exercise,
+    check_sheet,
+    load_answers,
+)
 from .checking import StudentResult
 from .feedback import render_student
+from .gradebook import Entry, Gradebook, points_text
+from .gradebook import write as write_gradebook
 from .model import Exercise
+
+
+@dataclass
+class SheetProblem:
+    """A sheet that was not marked: ``status`` (unreadable, duplicate, id-mismatch, rejected)
+    and a one-line ``reason`` naming the file."""
+
+    student: str
+    path: str
+    status: str
+    reason: str
 
 
 @dataclass
@@ -39,6 +57,7 @@ class ClassResult:
     absent: list[str] = field(default_factory=list)  # roster students without a sheet
     #: student id -> question id -> the exercise they answered (for worked solutions)
     exercises: dict[str, dict[str, Exercise]] = field(default_factory=dict)
+    problems: list[SheetProblem] = field(default_factory=list)
 
 
 def find_sheets(folder: str | Path) -> list[Path]:
@@ -55,99 +74,122 @@ def find_sheets(folder: str | Path) -> list[Path]:
     return [p for p in dict.fromkeys(found) if p.name != "key.json"]
 
 
-def _student_of(sheet: AnswerSheet, path: Path) -> str:
-    if sheet.student:
-        return sheet.student
+def _name_id(path: Path) -> str:
+    """The student id a file's name gives: ``<id>.toml`` or ``<id>/answers.toml``."""
     return path.parent.name if path.stem == "answers" else path.stem
 
 
+def _identity(key: Key, sheet: AnswerSheet, path: Path, named: set[str]) -> tuple[str, str]:
+    """(student id, problem) for ``sheet``: its own ``student`` field, else the file name.
+
+    A ``student`` field naming someone else than the file or folder name does (both roster ids,
+    or without a roster the name of another sheet's file) is a problem: the sheet would be
+    marked, and graded, as the wrong student.
+    """
+    by_name = _name_id(path)
+    claimed = sheet.student
+    if not claimed or claimed == by_name:
+        return claimed or by_name, ""
+    if (key.students and by_name in key.students) or (not key.students and claimed in named):
+        return by_name, (
+            f"{path}: the sheet says student = {claimed!r} but its file name says {by_name!r}; "
+            "fix the one that is wrong"
+        )
+    return claimed, ""
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_class(key: Key, folder: str | Path) -> ClassResult:
-    """Mark every sheet in ``folder``; the first malformed file raises, naming it."""
+    """Mark every sheet in ``folder``. A sheet that cannot be marked becomes a
+    :class:`SheetProblem` (its status and reason); the run goes on with the others."""
     paths = find_sheets(folder)
     if not paths:
         raise AnswerFileError(f"{folder}: no answer files (*.toml, *.json or <id>/answers.toml)")
     results: list[StudentResult] = []
     sheets: dict[str, str] = {}
     exercises: dict[str, dict[str, Exercise]] = {}
+    problems: list[SheetProblem] = []
+    named = {_name_id(p) for p in paths}
+    # a sheet named for its student first: of two sheets claiming one id, it is the one marked
+    paths.sort(key=lambda p: _name_id(p) not in key.students)
     for path in paths:
-        sheet = load_answers(path)
-        sid = _student_of(sheet, path)
-        if sid in sheets:
-            raise AnswerFileError(f"{path}: student {sid!r} already answered in {sheets[sid]}")
+        sid = _name_id(path)
+        try:
+            sheet = load_answers(path)
+        except AnswerFileError as exc:
+            problems.append(SheetProblem(sid, str(path), "unreadable", _one_line(exc)))
+            continue
+        except Exception as exc:  # a reading bug must not stop the class either
+            why = f"{path}: could not be read ({type(exc).__name__}: {exc})"
+            problems.append(SheetProblem(sid, str(path), "error", _one_line(why)))
+            continue
+        try:
+            sid, mismatch = _identity(key, sheet, path, named)
+            if mismatch:
+                problems.append(SheetProblem(sid, str(path), "id-mismatch", mismatch))
+                continue
+            if sid in sheets:
+                why = f"{path}: student {sid!r} already answered in {sheets[sid]}"
+                problems.append(SheetProblem(_name_id(path), str(path), "duplicate", why))
+                continue
+            result = check_sheet(key, sheet, sid)
+            answered = {q.id: answered_exercise(key, sheet, sid, q.id) for q in key.questions}
+        except AnswerFileError as exc:
+            problems.append(SheetProblem(sid, str(path), "rejected", _one_line(exc)))
+            continue
+        except Exception as exc:  # a marking bug must not stop the class
+            why = f"{path}: could not be marked ({type(exc).__name__}: {exc})"
+            problems.append(SheetProblem(sid, str(path), "error", _one_line(why)))
+            continue
         sheets[sid] = str(path)
-        results.append(check_sheet(key, sheet, sid))
-        exercises[sid] = {
-            q.id: key.exercise(sid, q.id, sheet.variants.get(q.id)) for q in key.questions
-        }
-    absent = [sid for sid in key.students if sid not in sheets]
-    return ClassResult(key, results, sheets, absent, exercises)
+        results.append(result)
+        exercises[sid] = answered
+    flagged = {p.student for p in problems}
+    absent = [sid for sid in key.students if sid not in sheets and sid not in flagged]
+    return ClassResult(key, results, sheets, absent, exercises, problems)
 
 
 def _safe_name(sid: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in sid) or "student"
 
 
-def _rows_canvas(c: ClassResult) -> Iterator[list]:
-    col = f"{c.key.title or c.key.set_id} ({c.key.set_id})" if c.key.set_id else c.key.title
-    total = sum(q.points if q.points is not None else 0 for q in c.key.questions) or (
+def gradebook(c: ClassResult) -> Gradebook:
+    """The class's gradebook: marked sheets, then sheets not marked, then absent students."""
+    key = c.key
+    title = f"{key.title or key.set_id} ({key.set_id})" if key.set_id else key.title or "Grade"
+    possible = sum(q.points if q.points is not None else 0 for q in key.questions) or (
         c.results[0].max_points if c.results else 0
     )
-    yield ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", col]
-    yield ["    Points Possible", "", "", "", "", _num(total)]
-    for r in c.results:
-        roster = c.key.students.get(r.student, {})
-        yield [
-            r.name or r.student,
-            "",
-            r.student,
-            roster.get("login", ""),
-            roster.get("section", ""),
-            _num(r.points),
-        ]
-    for sid in c.absent:
-        roster = c.key.students[sid]
-        name = roster.get("name") or sid
-        yield [name, "", sid, roster.get("login", ""), roster.get("section", ""), ""]
+    qids = [q.id for q in key.questions]
 
+    def entry(sid: str, **kw) -> Entry:
+        roster = key.students.get(sid, {})
+        return Entry(
+            student=sid,
+            name=str(kw.pop("name", "") or roster.get("name", "")),
+            email=str(roster.get("email", "")),
+            login=str(roster.get("login", "")),
+            section=str(roster.get("section", "")),
+            **kw,
+        )
 
-def _rows_moodle(c: ClassResult) -> Iterator[list]:
-    col = c.key.title or c.key.set_id or "Grade"
-    yield ["ID number", "Full name", "Email address", col, "Feedback"]
+    entries = []
     for r in c.results:
-        roster = c.key.students.get(r.student, {})
         names = [d.title for q in r.questions for d in q.diagnoses if d.complete]
-        feedback = f"{_num(r.points)}/{_num(r.max_points)} points" + (
+        message = f"{points_text(r.points)}/{points_text(r.max_points)} points" + (
             "; likely mistakes: " + "; ".join(dict.fromkeys(names)) if names else ""
         )
-        yield [r.student, r.name, roster.get("email", ""), _num(r.points), feedback]
+        by_id = {q.id: points_text(q.points) for q in r.questions}
+        entries.append(entry(r.student, name=r.name, points=r.points, message=message, extra=by_id))
+    for p in c.problems:
+        entries.append(entry(p.student, status=p.status, message=p.reason))
     for sid in c.absent:
-        roster = c.key.students[sid]
-        yield [sid, roster.get("name", ""), roster.get("email", ""), "", "no answers submitted"]
-
-
-def _rows_detail(c: ClassResult) -> Iterator[list]:
-    qids = [q.id for q in c.key.questions]
-    yield ["student", "name", *qids, "points", "max_points", "percent"]
-    for r in c.results:
-        by_id = {q.id: q.points for q in r.questions}
-        yield [
-            r.student,
-            r.name,
-            *(_num(by_id.get(q, 0)) for q in qids),
-            _num(r.points),
-            _num(r.max_points),
-            f"{100 * r.score:.1f}",
-        ]
-
-
-def _num(x: float) -> str:
-    """Points with at most two decimals: ``4``, ``2.33``."""
-    return f"{round(x, 2):g}"
-
-
-def _write_csv(path: Path, rows: Iterator[list]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
+        entries.append(entry(sid, status="absent", message="no answers submitted"))
+    return Gradebook(title, possible, entries, qids)
 
 
 def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False) -> Path:
@@ -163,9 +205,7 @@ def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False
         raise AnswerFileError(f"{out}: exists and is not a folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        _write_csv(tmp / "gradebook-canvas.csv", _rows_canvas(c))
-        _write_csv(tmp / "gradebook-moodle.csv", _rows_moodle(c))
-        _write_csv(tmp / "gradebook.csv", _rows_detail(c))
+        write_gradebook(gradebook(c), tmp)
         (tmp / "feedback").mkdir()
         for r in c.results:
             exercises = c.exercises.get(r.student, {})
@@ -181,6 +221,7 @@ def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False
                     "set_id": c.key.set_id,
                     "title": c.key.title,
                     "absent": c.absent,
+                    "not_marked": [asdict(p) for p in c.problems],
                     "students": [r.to_dict() for r in c.results],
                 },
                 separators=(",", ":"),

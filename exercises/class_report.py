@@ -52,6 +52,9 @@ def summarize(c: ClassResult) -> dict[str, Any]:
     return {
         "students": len(c.results),
         "absent": list(c.absent),
+        "not_marked": [
+            {"student": p.student, "status": p.status, "reason": p.reason} for p in c.problems
+        ],
         "mean_percent": statistics.fmean(scores) if scores else 0.0,
         "median_percent": statistics.median(scores) if scores else 0.0,
         "histogram": bins,

@@ -107,7 +107,34 @@ CATALOG: dict[str, MisconceptionInfo] = {
     ),
     "flatten_has_params": MisconceptionInfo(
         "Gave pooling/Flatten/Dropout parameters",
-        "Pooling, Flatten and Dropout layers have no trainable parameters.",
+        "Pooling, Flatten and Dropout layers have no trainable parameters: a pooling window "
+        "only takes the maximum or mean, it has no weights (not pool_h·pool_w·C + C).",
+    ),
+    "channels_added": MisconceptionInfo(
+        "Added the channels instead of multiplying them",
+        "Each of the C_out filters has a kh·kw·C_in kernel: kh·kw·C_in·C_out + C_out "
+        "parameters, not kh·kw·(C_in + C_out) + C_out.",
+    ),
+    "stride_ignored_same": MisconceptionInfo(
+        "Ignored the stride with 'same' padding",
+        "With padding='same' and stride s Keras gives ceil(n/s) outputs: pad as for that "
+        "output size, then move the window s positions at a time.",
+    ),
+    "same_padding_wrong_side": MisconceptionInfo(
+        "Put the extra 'same' padding on the wrong side",
+        "When Keras 'same' needs an odd number of zeros, the extra one goes after the input "
+        "(bottom/right), never before (top/left).",
+    ),
+    "no_reserved_tokens": MisconceptionInfo(
+        "Left out TextVectorization's reserved indices",
+        "The first indices are reserved: in int mode 0 is the padding token '' and 1 is [UNK], "
+        "so the most frequent word is 2; multi_hot/count vectors start with the [UNK] entry "
+        "at index 0.",
+    ),
+    "channels_multiplied": MisconceptionInfo(
+        "Multiplied the channels instead of summing them",
+        "A multi-channel convolution sums the per-channel products over all input channels "
+        "(then adds the bias); the channel results are added, not multiplied.",
     ),
     "batchnorm_all_trainable": MisconceptionInfo(
         "Counted all BatchNormalization weights as trainable",

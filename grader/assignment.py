@@ -39,6 +39,9 @@ class DataSpec:
     max_test_samples: int = 0
     split_seed: int = 0
     image_size: tuple[int, int] = (32, 32)
+    #: the instructor's own test set (``npz:PATH`` or ``directory:PATH``); its labels never
+    #: leave the grader process. "" = the data set's test split.
+    hidden_test: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,24 @@ def _image_size(source: str, value: list) -> tuple[int, int]:
     return (value[0], value[1])
 
 
+def _hidden_test(source: str, value: str) -> str:
+    """``npz:PATH`` / ``directory:PATH`` (a bare path: by its suffix), relative paths resolved
+    against the spec file's folder; the file or folder must exist."""
+    if not value:
+        return ""
+    kind, sep, arg = value.partition(":")
+    if not sep or kind not in ("npz", "directory"):
+        kind, arg = ("npz" if value.endswith(".npz") else "directory"), value
+    path = Path(arg).expanduser()
+    spec_file = Path(source)
+    if not path.is_absolute() and spec_file.is_file():
+        path = spec_file.parent / path
+    if not (path.is_file() if kind == "npz" else path.is_dir()):
+        what = "an .npz file" if kind == "npz" else "a folder of class folders"
+        raise SpecError(source, "data.hidden_test", f"{what} that exists", str(path))
+    return f"{kind}:{path}"
+
+
 def _parse(doc: dict[str, Any], source: str) -> Assignment:
     top = _Reader(source, doc, "")
     name = top.get("name", str)
@@ -192,6 +213,7 @@ def _parse(doc: dict[str, Any], source: str) -> Assignment:
         max_test_samples=int(r.get("max_test_samples", int, 0)),
         split_seed=int(r.get("split_seed", int, 0)),
         image_size=_image_size(source, r.get("image_size", list, [32, 32])),
+        hidden_test=_hidden_test(source, r.get("hidden_test", str, "")),
     )
     r.done()
 

@@ -5,6 +5,7 @@ Layout of ``out``::
     out/<student>/result.json, results.json, report.html   one folder per student
     out/gradebook-canvas.csv                                Canvas gradebook import
     out/gradebook-moodle.csv                                Moodle "Import grades from CSV"
+    out/gradebook.csv                                       plain gradebook (as check-all's)
     out/results.csv                                         every student's status and score
     out/summary.json                                        counts by status, timings
 
@@ -16,8 +17,6 @@ and renamed into place), so an interrupted batch leaves no half-written results 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import shutil
@@ -32,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from convgrade.exercises.errors import ConvgradeError
+from convgrade.exercises.gradebook import Entry, Gradebook, csv_text, points_text
+from convgrade.exercises.gradebook import write as write_gradebook
+from convgrade.exercises.gradebook import write_atomic as _write_atomic
 from convgrade.grader.executors import Executor
 
 #: file name suffixes a submission file may have (the student id is the name without them).
@@ -317,18 +319,6 @@ def _move_into_place(src: Path, dest: Path, staging: Path) -> None:
         os.replace(src, dest)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _row(student: str, result: dict[str, Any] | None) -> dict[str, Any]:
     result = result or {"status": "error", "message": "no result"}
     ok = result.get("status") == "ok"
@@ -345,9 +335,8 @@ def _row(student: str, result: dict[str, Any] | None) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# Gradebooks
+# Gradebooks (the formats live in convgrade.exercises.gradebook, shared with `grade check-all`)
 
-CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 RESULTS_COLUMNS = [
     "student",
     "status",
@@ -360,52 +349,40 @@ RESULTS_COLUMNS = [
 ]
 
 
+def gradebook_of(
+    rows: list[dict[str, Any]], *, title: str = "", max_score: float | None = None
+) -> Gradebook:
+    """The batch as a :class:`~convgrade.exercises.gradebook.Gradebook`: only ``ok`` results
+    earn points; any other status gets 0 and its message in the feedback."""
+    if max_score is None:
+        max_score = next((r["max_score"] for r in rows if r.get("max_score") is not None), None)
+    entries = [
+        Entry(
+            student=row["student"],
+            points=float(row["score"] or 0.0),
+            status=str(row["status"]),
+            message=(
+                f"{points_text(row['score'])}/{points_text(max_score)} points"
+                if row["status"] == "ok"
+                else str(row.get("message", ""))
+            ),
+        )
+        for row in rows
+    ]
+    return Gradebook(title or "Model assignment", max_score, entries)
+
+
 def write_gradebooks(
     out: Path, rows: list[dict[str, Any]], *, title: str = "", max_score: float | None = None
 ) -> None:
-    """Write gradebook-canvas.csv, gradebook-moodle.csv and results.csv (atomically)."""
-    title = title or "Model assignment"
-    if max_score is None:
-        max_score = next((r["max_score"] for r in rows if r.get("max_score") is not None), "")
-    _write_atomic(out / "gradebook-canvas.csv", canvas_csv(rows, title, max_score))
-    _write_atomic(out / "gradebook-moodle.csv", moodle_csv(rows, title))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RESULTS_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in RESULTS_COLUMNS})
-    _write_atomic(out / "results.csv", buf.getvalue())
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
-
-
-def canvas_csv(rows: list[dict[str, Any]], title: str, max_score: float | str) -> str:
-    """Canvas gradebook import: the export's five identity columns, then one assignment column.
-
-    The student id goes into "SIS User ID" and "SIS Login ID" (Canvas matches students on
-    those); "ID" (Canvas's internal number) and "Section" stay empty. The second row is
-    Canvas's "Points Possible" row.
-    """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([*CANVAS_COLUMNS, title])
-    possible = _points(max_score) if isinstance(max_score, (int, float)) else max_score
-    writer.writerow(["Points Possible", "", "", "", "", possible])
-    for row in rows:
-        writer.writerow([row["student"], "", row["student"], row["student"], "",
-                         _points(row["score"])])  # fmt: skip
-    return buf.getvalue()
-
-
-def moodle_csv(rows: list[dict[str, Any]], title: str) -> str:
-    """Moodle "Import grades from CSV": map "Username" to username, the title column to the
-    grade item and "Feedback" to its feedback."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["Username", title, "Feedback"])
-    for row in rows:
-        feedback = row["status"] if row["status"] == "ok" else f"{row['status']}: {row['message']}"
-        writer.writerow([row["student"], _points(row["score"]), feedback])
-    return buf.getvalue()
+    """Write the registered gradebooks (Canvas, Moodle, plain CSV) and results.csv, atomically."""
+    write_gradebook(gradebook_of(rows, title=title, max_score=max_score), out)
+    _write_atomic(
+        out / "results.csv",
+        csv_text(
+            [
+                RESULTS_COLUMNS,
+                *([row.get(k) for k in RESULTS_COLUMNS] for row in rows),
+            ]
+        ),
+    )

@@ -24,10 +24,14 @@ STATUSES: dict[str, str] = {
     "timeout": "the time limit was reached",
     "memory-limit": "the memory limit was reached",
     "resource-limit": "a process, file-size or output limit was reached",
+    "inconsistent": "the run's report contradicts itself or the budget",
+    "implausible": "the test accuracy is implausibly above the validation accuracy",
     "error": "the grader could not finish",
 }
 #: statuses the worker may report about a submission (anything else from it becomes "error").
-WORKER_STATUSES = frozenset(STATUSES) - {"ok", "timeout", "resource-limit"}
+WORKER_STATUSES = frozenset(STATUSES) - {
+    "ok", "timeout", "resource-limit", "inconsistent", "implausible",
+}  # fmt: skip
 
 
 @dataclass

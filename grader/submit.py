@@ -20,17 +20,21 @@ from typing import Any
 
 import numpy as np
 from convgrade.exercises.errors import ConvgradeError
-from convgrade.grader import datasets, devices, textio
+from convgrade.grader import datasets, devices, safetext, textio
 from convgrade.grader.assignment import Assignment, load_assignment
 from convgrade.grader.devices import Placement, device_nodes, worker_env
 from convgrade.grader.isolation.files import ResultFileError, read_result, regular_file
 from convgrade.grader.limits import Limits
 from convgrade.grader.result import STATUSES, WORKER_STATUSES, Result
-from convgrade.grader.submission import NotebookError, check_path, read_submission
+from convgrade.grader.submission import UnreadableSubmission, check_path, read_submission
 from convgrade.grader.worker import PROGRESS, PROTOCOL
 
 #: validation accuracy this far below training accuracy (last epoch) earns an overfitting note.
 OVERFIT_GAP = 0.10
+#: ... and the validation loss this fraction above its lowest epoch.
+OVERFIT_RISE = 0.05
+#: test accuracy this far (and 4 standard errors) above validation accuracy is implausible.
+IMPLAUSIBLE_GAP = 0.15
 MAX_META_BYTES = 2 * 2**20
 MAX_ERROR_BYTES = 64 * 2**10
 #: isolation statuses -> result statuses.
@@ -83,7 +87,10 @@ def _prepare(assignment: Assignment, data_path: str | None) -> Prepared:
     ds = datasets.load(spec.dataset, path=data_path, image_size=spec.image_size)
     rng = np.random.default_rng(spec.split_seed)
     x_all, y_all = ds.x_train, np.asarray(ds.y_train, dtype=np.int64)
-    if ds.x_test is None:
+    if spec.hidden_test:
+        x_train, y_train = x_all, y_all  # all public examples train; the hidden set tests
+        x_test, y_test = hidden_test(spec, ds)
+    elif ds.x_test is None:
         test_idx, train_idx = _stratified_split(y_all, spec.test_split, rng)
         x_train, y_train = _take(x_all, train_idx), y_all[train_idx]
         x_test, y_test = _take(x_all, test_idx), y_all[test_idx]
@@ -107,6 +114,55 @@ def _prepare(assignment: Assignment, data_path: str | None) -> Prepared:
     )
     _PREPARED[key] = prepared
     return prepared
+
+
+def hidden_test(spec, public: datasets.Dataset) -> tuple[Any, np.ndarray]:
+    """(inputs, labels) of the instructor's hidden test set (its ``x_test``/``y_test``, else all
+    of it), checked against the public set: same kind, classes and input shape."""
+    key = "data.hidden_test"
+    kind, _, path = spec.hidden_test.partition(":")
+    if kind == "npz":
+        x, y, hidden_kind = _hidden_npz(Path(path), f"{key} ({path})")
+        hidden_classes = None
+    else:
+        hidden = datasets.read_directory(Path(path), image_size=spec.image_size)
+        x, y = (hidden.x_test, hidden.y_test) if hidden.x_test is not None else (
+            hidden.x_train, hidden.y_train,
+        )  # fmt: skip
+        hidden_kind, hidden_classes = hidden.kind, hidden.class_names
+    y = np.asarray(y, dtype=np.int64)
+    where = f"{key} ({spec.hidden_test})"
+    if hidden_kind != public.kind:
+        raise ConvgradeError(f"{where}: holds {hidden_kind}s, the data set {public.kind}s")
+    if len(y) == 0 or y.min() < 0 or y.max() >= len(public.class_names):
+        raise ConvgradeError(
+            f"{where}: labels must be 0..{len(public.class_names) - 1}, as in the data set"
+        )
+    if public.kind == "image":
+        want, got = np.asarray(public.x_train).shape[1:], np.asarray(x).shape[1:]
+        if want != got:
+            raise ConvgradeError(f"{where}: images of shape {got}, the data set's are {want}")
+    if hidden_classes is not None and hidden_classes != public.class_names:
+        raise ConvgradeError(
+            f"{where}: class folders {hidden_classes}, the data set's classes are "
+            f"{public.class_names}"
+        )
+    return x, y
+
+
+def _hidden_npz(path: Path, where: str) -> tuple[Any, np.ndarray, str]:
+    """(x, y, kind) from an .npz holding x_test and y_test (or x and y)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            names = ("x_test", "y_test") if "x_test" in z.files else ("x", "y")
+            x, y = z[names[0]], z[names[1]].reshape(-1)
+    except KeyError:
+        raise ConvgradeError(f"{where}: expected arrays x_test and y_test") from None
+    except Exception as exc:
+        raise ConvgradeError(f"{where}: cannot read as .npz ({type(exc).__name__})") from None
+    if x.dtype.kind == "U":
+        return x.tolist(), y, "text"
+    return (x[..., None] if x.ndim == 3 else x), y, "image"
 
 
 def _stratified_split(y: np.ndarray, fraction: float, rng: np.random.Generator):
@@ -168,6 +224,30 @@ def write_inputs(
 
 # ------------------------------------------------------------------ reading the worker's output
 
+#: the keys a ``@@progress`` line may carry: all numbers (a string could hold escape codes).
+PROGRESS_KEYS = ("epoch", "epochs", "params", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def progress_info(text: str) -> dict[str, Any] | None:
+    """A ``@@progress`` payload reduced to known keys with finite number values (or None)."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    info: dict[str, Any] = {
+        k: doc[k]
+        for k in PROGRESS_KEYS
+        if isinstance(doc.get(k), (int, float))
+        and not isinstance(doc.get(k), bool)
+        and math.isfinite(doc[k])
+        and abs(doc[k]) < 1e15
+    }
+    if doc.get("stage") == "training":
+        info["stage"] = "training"
+    return info or None
+
 
 class BadOutput(Exception):
     """The worker's output files do not follow the protocol."""
@@ -184,7 +264,7 @@ def read_error(path: Path, within: Path | None = None) -> tuple[str, str]:
     status, message = doc["status"], doc["message"]
     if status not in WORKER_STATUSES or not isinstance(message, str):
         raise BadOutput(f"error.json has an unknown status {status!r}")
-    return status, message[:2000]
+    return status, safetext.one_line(message[:2000])
 
 
 def read_predictions(
@@ -252,7 +332,9 @@ def read_meta(path: Path, within: Path | None = None) -> dict[str, Any]:
             float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
             for v in vals
         ]
-        out["history"][str(k)[:64]] = [v if v is None or math.isfinite(v) else None for v in clean]
+        out["history"][safetext.one_line(str(k)[:64])] = [
+            v if v is None or math.isfinite(v) else None for v in clean
+        ]
     rows = doc.get("summary")
     if not isinstance(rows, list) or len(rows) > 10_000:
         raise BadOutput("meta.json: summary must be a list")
@@ -263,17 +345,18 @@ def read_meta(path: Path, within: Path | None = None) -> dict[str, Any]:
         params = row.get("params")
         out["summary"].append(
             {
-                "name": str(row.get("name", ""))[:200],
-                "type": str(row.get("type", ""))[:200],
-                "output_shape": str(row.get("output_shape", ""))[:200],
+                "name": safetext.one_line(str(row.get("name", ""))[:200]),
+                "type": safetext.one_line(str(row.get("type", ""))[:200]),
+                "output_shape": safetext.one_line(str(row.get("output_shape", ""))[:200]),
                 "params": params if isinstance(params, int) and not isinstance(params, bool) else 0,
             }
         )
     notes = doc.get("notes", [])
-    out["notes"] = [str(n)[:500] for n in notes[:20]] if isinstance(notes, list) else []
+    notes = notes[:20] if isinstance(notes, list) else []
+    out["notes"] = [safetext.one_line(str(n)[:500]) for n in notes]
     timings = doc.get("timings", {})
     out["timings"] = {
-        str(k)[:40]: float(v)
+        safetext.one_line(str(k)[:40]): float(v)
         for k, v in (timings.items() if isinstance(timings, dict) else [])
         if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
     }
@@ -328,7 +411,7 @@ def grade_submission(
     start = time.perf_counter()
     try:
         script = read_submission(path)
-    except NotebookError as exc:
+    except UnreadableSubmission as exc:
         base.status, base.message = "syntax-error", str(exc)
         return _finish(base, a, start, out_dir)
 
@@ -338,11 +421,8 @@ def grade_submission(
 
         def on_line(line: str) -> None:
             if progress is not None and line.startswith(PROGRESS):
-                try:
-                    info = json.loads(line[len(PROGRESS) :])
-                except ValueError:
-                    return
-                if isinstance(info, dict):
+                info = progress_info(line[len(PROGRESS) :])
+                if info:
                     progress(info)
 
         outcome = run_isolated(
@@ -359,12 +439,15 @@ def grade_submission(
         base.backend = outcome.backend
         base.timings["prepare_data"] = round(prepare_s, 3)
         base.timings["worker_wall"] = round(outcome.wall_s, 3)
-        base.log = outcome.stderr[-4000:]
+        base.log = safetext.visible(outcome.stderr[-4000:])
         _read_outcome(base, outcome, workdir / "output", data, limits)
     finally:
         remove_tree(workdir)
     if base.ok:
+        check_claims(base, a)
+    if base.ok:
         _score(base, a, data)
+    base.notes[:0] = script.notes
     return _finish(base, a, start, out_dir)
 
 
@@ -377,7 +460,7 @@ def _read_outcome(res: Result, outcome, out: Path, data: Prepared, limits: Limit
                 "model smaller or train fewer epochs"
             )
         else:
-            res.message = f"grading stopped: {outcome.message}"
+            res.message = f"grading stopped: {safetext.one_line(outcome.message)}"
         return
     try:
         work = out.parent
@@ -385,7 +468,7 @@ def _read_outcome(res: Result, outcome, out: Path, data: Prepared, limits: Limit
             res.status, res.message = read_error(out / "error.json", work)
             return
         if not all(regular_file(out / f, within=work) for f in ("predictions.npy", "meta.json")):
-            how = outcome.message or f"exit status {outcome.returncode}"
+            how = safetext.one_line(outcome.message) or f"exit status {outcome.returncode}"
             res.message = (
                 f"the grading process ended ({how}) before your model's predictions were "
                 "written; did your code call exit() or crash the interpreter?"
@@ -408,12 +491,55 @@ def _read_outcome(res: Result, outcome, out: Path, data: Prepared, limits: Limit
     res._y_pred = y_pred  # type: ignore[attr-defined]
 
 
+def check_claims(res: Result, a: Assignment) -> None:
+    """Turn a run whose own reports contradict each other, or the budget the grader holds
+    (not the worker's copy of it), into status ``inconsistent`` (or ``over-budget``).
+
+    What the worker reports is produced next to the student's code, so these checks catch a
+    tampered report that contradicts itself; a consistent forgery is not caught (docs/grader.md).
+    """
+    t = a.training
+    rows = sum(int(r["params"]) for r in res.summary)
+    problems = []
+    if res.params != rows:
+        problems.append(f"it reported {res.params:,} parameters but its layers add up to {rows:,}")
+    if res.epochs > t.epochs or res.epochs_run > res.epochs:
+        problems.append(
+            f"it reported {res.epochs_run} epochs run of {res.epochs} allowed, but this "
+            f"assignment's budget is {t.epochs}"
+        )
+    lengths = {len(v) for v in res.history.values()}
+    if lengths and lengths != {res.epochs_run}:
+        problems.append(
+            f"it reported {res.epochs_run} epochs run but a history of "
+            f"{'/'.join(map(str, sorted(lengths)))} epochs"
+        )
+    if not t.min_batch_size <= (res.batch_size or 0) <= t.max_batch_size:
+        problems.append(
+            f"it reported batch size {res.batch_size}, outside {t.min_batch_size}.."
+            f"{t.max_batch_size}"
+        )
+    if problems:
+        res.status = "inconsistent"
+        res.message = (
+            "the run's report contradicts itself or the assignment's budget: "
+            + "; ".join(problems)
+            + " (did your code change the grader's training or reports?)"
+        )
+        return
+    if max(res.params, rows) > a.limits.max_params:
+        res.status = "over-budget"
+        res.message = (
+            f"your model has {max(res.params, rows):,} parameters; this assignment allows at most "
+            f"{a.limits.max_params:,}"
+        )
+
+
 def _score(res: Result, a: Assignment, data: Prepared) -> None:
     y_pred = res.__dict__.pop("_y_pred")
     y_true = data.y_test
     n = len(data.class_names)
     res.accuracy = float(np.mean(y_pred == y_true))
-    res.score = float(a.scoring.points(res.accuracy))
     conf = np.zeros((n, n), dtype=np.int64)
     np.add.at(conf, (y_true, y_pred), 1)
     res.confusion = conf.tolist()
@@ -421,11 +547,54 @@ def _score(res: Result, a: Assignment, data: Prepared) -> None:
     res.per_class_accuracy = [
         (float(conf[i, i] / totals[i]) if totals[i] else None) for i in range(n)
     ]
+    n_val = 0 if data.y_val is None else len(data.y_val)
+    why = implausible(res.accuracy, res.history, n_val, len(y_true))
+    if why:
+        res.status = "implausible"
+        res.message = why
+        return
+    res.score = float(a.scoring.points(res.accuracy))
     res.thresholds = _thresholds(a, res.accuracy)
-    note = overfitting_note(res.history)
-    if note:
-        res.notes.append(note)
+    for note in (flat_loss_note(res.history, n), overfitting_note(res.history)):
+        if note:
+            res.notes.append(note)
     res.message = f"test accuracy {res.accuracy:.2%}: {res.score:g} of {res.max_score:g} points"
+
+
+def implausible(test_acc: float, history: dict[str, list], n_val: int, n_test: int) -> str | None:
+    """Why a test accuracy is implausibly above the run's own last validation accuracy, or None.
+
+    Validation and test examples come from the same distribution, so the same weights score
+    alike on both up to sampling noise. Flagged: a gap over IMPLAUSIBLE_GAP and over four
+    standard errors of the difference of two binomial proportions (a model that looks the test
+    examples up in a public copy of the data set, rather than predicting them)."""
+    val = [v for v in history.get("val_accuracy") or [] if v is not None]
+    if not val or n_val == 0 or n_test == 0:
+        return None
+    p = (val[-1] + test_acc) / 2
+    se = math.sqrt(max(p * (1 - p), 0.01) * (1 / n_val + 1 / n_test))
+    gap = test_acc - val[-1]
+    if gap <= max(IMPLAUSIBLE_GAP, 4 * se):
+        return None
+    return (
+        f"test accuracy {test_acc:.2%} is implausibly far above the same model's validation "
+        f"accuracy {val[-1]:.2%}: held for review by the instructor (a model that looks test "
+        "examples up instead of predicting them scores like this)"
+    )
+
+
+def flat_loss_note(history: dict[str, list], num_classes: int) -> str | None:
+    """A note when the training loss stayed at ln(num_classes): the model learned nothing."""
+    loss = [v for v in history.get("loss") or [] if v is not None]
+    chance = math.log(num_classes) if num_classes > 1 else 0.0
+    if not loss or chance == 0.0 or any(abs(v - chance) > 0.02 * chance for v in loss[-2:]):
+        return None
+    return (
+        f"the training loss stayed at {loss[-1]:.4f}, about ln({num_classes}) = {chance:.4f}: "
+        "what a model that gives every class the same score gets, so it learned nothing. "
+        "Check that the loss matches the last layer (from_logits=True for a last layer "
+        "without softmax, from_logits=False after a softmax) and the learning rate"
+    )
 
 
 def _thresholds(a: Assignment, accuracy: float | None) -> list[dict[str, Any]]:
@@ -436,17 +605,22 @@ def _thresholds(a: Assignment, accuracy: float | None) -> list[dict[str, Any]]:
 
 
 def overfitting_note(history: dict[str, list]) -> str | None:
-    """A note when the last epoch's validation accuracy trails training accuracy widely."""
+    """A note when validation accuracy trails training accuracy widely *and* the validation
+    loss has risen from its lowest point (OVERFIT_RISE): a model whose validation loss still
+    falls is not overfitting, whatever the gap (BatchNormalization's moving statistics lag)."""
     train, val = history.get("accuracy") or [], history.get("val_accuracy") or []
-    if not train or not val or train[-1] is None or val[-1] is None:
+    val_loss = [v for v in history.get("val_loss") or [] if v is not None]
+    if not train or not val or train[-1] is None or val[-1] is None or len(val_loss) < 2:
         return None
     gap = train[-1] - val[-1]
-    if gap <= OVERFIT_GAP:
+    best = min(val_loss)
+    if gap <= OVERFIT_GAP or val_loss[-1] <= best * (1 + OVERFIT_RISE):
         return None
     return (
         f"validation accuracy ({val[-1]:.1%}) trails training accuracy ({train[-1]:.1%}) by "
-        f"{gap:.1%}: the model is probably overfitting; try dropout, data augmentation, "
-        "fewer parameters or fewer epochs"
+        f"{gap:.1%} and the validation loss rose from {best:.3f} to {val_loss[-1]:.3f}: the "
+        "model is probably overfitting; try dropout, data augmentation, fewer parameters or "
+        "fewer epochs"
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 import traceback
@@ -24,6 +25,12 @@ import numpy as np
 
 PROTOCOL = 1
 PROGRESS = "@@progress "
+#: what a submission may import (the grader's runtime; see docs/grader.md).
+IMPORTABLE = (
+    "A submission can import the Python standard library, numpy, keras, tensorflow, "
+    "matplotlib (plots are not shown), scipy and IPython (display() shows nothing); nothing "
+    "else is installed (no pandas)"
+)
 
 
 class SubmissionFailed(Exception):
@@ -53,14 +60,32 @@ class Task:
     seed: int = 0
 
 
-def _where(exc: BaseException, filename: str, cells: list[int] | None) -> str:
-    """'line 7 (code)' of the deepest traceback frame inside the submission, or ''."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes/contexts, outermost first (no cycles)."""
+    seen: list[BaseException] = []
+    while exc is not None and all(exc is not e for e in seen) and len(seen) < 20:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _where(exc: BaseException, filename: str, cells: list[int] | None, source: str = "") -> str:
+    """'line 7 (code)' of the deepest traceback frame inside the submission, or ''.
+
+    The frames of the whole chain count (Keras re-raises its errors with a filtered traceback).
+    When none is in the submission and Keras names the failing layer ("... calling
+    Dropout.call()"), the line that creates the only layer of that class is named."""
     line, text = None, ""
-    if isinstance(exc, SyntaxError) and exc.filename == filename:
-        line, text = exc.lineno, (exc.text or "").strip()
-    elif frames:
-        line, text = frames[-1].lineno, (frames[-1].line or "").strip()
+    for link in _chain(exc):
+        if isinstance(link, SyntaxError) and link.filename == filename:
+            line, text = link.lineno, (link.text or "").strip()
+            break
+        frames = [f for f in traceback.extract_tb(link.__traceback__) if f.filename == filename]
+        if frames:
+            line, text = frames[-1].lineno, (frames[-1].line or "").strip()
+            break
+    if line is None:
+        line, text = _layer_line(exc, source)
     if line is None:
         return ""
     where = f"line {line}"
@@ -70,23 +95,60 @@ def _where(exc: BaseException, filename: str, cells: list[int] | None) -> str:
     return f"{where} ({text[:120]})" if text else where
 
 
+_KERAS_CALL = re.compile(r"Exception encountered when calling (?:layer )?'?(\w+)'?")
+
+
+def _layer_line(exc: BaseException, source: str) -> tuple[int | None, str]:
+    """The line creating the layer a Keras call error names, if exactly one line does."""
+    found = _KERAS_CALL.search(str(exc))
+    if not found or not source:
+        return None, ""
+    cls = found.group(1).split(".")[0]
+    hits = [
+        (i, text.strip())
+        for i, text in enumerate(source.splitlines(), 1)
+        if re.search(rf"\b{re.escape(cls)}\s*\(", text) and not text.lstrip().startswith("#")
+    ]
+    return hits[0] if len(hits) == 1 else (None, "")
+
+
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
 def _explain(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    if len(first) > 300:
-        first = first[:297] + "..."
+    """'ValueError: first line', with the real cause when Keras wrapped it.
+
+    Keras 3 reports a failing layer as "Exception encountered when calling Dropout.call().",
+    the cause in bold on a later line (and in ``__context__``): both are kept."""
+    text = _ESCAPE.sub("", str(exc)).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = lines[0] if lines else ""
+    if _KERAS_CALL.search(first):
+        cause = next((c for c in _chain(exc)[1:] if str(c).strip()), None)
+        detail = _ESCAPE.sub("", str(cause)).strip().splitlines()[0] if cause else ""
+        if not detail and len(lines) > 1 and not lines[1].startswith("Arguments received"):
+            detail = lines[1]
+        if detail:
+            first = f"{first.rstrip('.')}: {detail}"
+    if len(first) > 400:
+        first = first[:397] + "..."
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
-def _fail(status: str, what: str, exc: BaseException, filename: str, cells) -> SubmissionFailed:
-    where = _where(exc, filename, cells)
+def _fail(
+    status: str, what: str, exc: BaseException, filename: str, cells, source: str = ""
+) -> SubmissionFailed:
+    where = _where(exc, filename, cells, source)
     if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
         return SubmissionFailed(
             "memory-limit",
             f"your code ran out of memory{' at ' + where if where else ''} ({_explain(exc)}): "
             "use a smaller model or batch size",
         )
-    return SubmissionFailed(status, f"{what}{' at ' + where if where else ''}: {_explain(exc)}")
+    message = f"{what}{' at ' + where if where else ''}: {_explain(exc)}"
+    if isinstance(exc, ModuleNotFoundError):
+        message += f". {IMPORTABLE}"
+    return SubmissionFailed(status, message)
 
 
 class Worker:
@@ -99,6 +161,8 @@ class Worker:
         self.task_spec = json.loads((self.inp / "task.json").read_text(encoding="utf-8"))
         self.sub_path = str(self.inp / self.task_spec["submission"])
         self.cells = self.task_spec.get("cells")
+        self.source = ""
+        self.probabilities = False  # the model's output rows are probability distributions
         self.notes: list[str] = []
 
     # ------------------------------------------------------------ data
@@ -119,7 +183,8 @@ class Worker:
 
     # ------------------------------------------------------------ steps
     def load_submission(self) -> types.ModuleType:
-        source = Path(self.sub_path).read_text(encoding="utf-8", errors="replace")
+        # the parent wrote the source as UTF-8 (decoded as Python decodes source files)
+        source = self.source = Path(self.sub_path).read_text(encoding="utf-8", errors="replace")
         try:
             code = compile(source, self.sub_path, "exec")
         except SyntaxError as exc:
@@ -129,12 +194,20 @@ class Worker:
             ) from None
         module = types.ModuleType("submission")
         module.__file__ = self.sub_path
+        # notebook magics became get_ipython() calls (see submission.py): they run nothing
+        module.get_ipython = _NoIPython
+        module.display = _display
         sys.modules["submission"] = module
         try:
             exec(code, module.__dict__)
         except BaseException as exc:  # noqa: BLE001 - anything the student's code raises
             raise _fail(
-                "import-error", "running your file failed", exc, self.sub_path, self.cells
+                "import-error",
+                "running your file failed",
+                exc,
+                self.sub_path,
+                self.cells,
+                self.source,
             ) from None
         if not callable(getattr(module, "build_model", None)):
             raise SubmissionFailed(
@@ -175,7 +248,12 @@ class Worker:
             model = module.build_model(task)
         except BaseException as exc:  # noqa: BLE001
             raise _fail(
-                "build-error", "build_model(task) failed", exc, self.sub_path, self.cells
+                "build-error",
+                "build_model(task) failed",
+                exc,
+                self.sub_path,
+                self.cells,
+                self.source,
             ) from None
         if not isinstance(model, keras.Model):
             raise SubmissionFailed(
@@ -205,7 +283,7 @@ class Worker:
         except BaseException as exc:  # noqa: BLE001
             raise _fail(
                 "bad-shape", f"your model cannot take this assignment's inputs {want}", exc,
-                self.sub_path, self.cells,
+                self.sub_path, self.cells, self.source,
             ) from None  # fmt: skip
         if not hasattr(out, "shape"):
             raise SubmissionFailed(
@@ -220,6 +298,10 @@ class Worker:
                 f"your model outputs shape {_shape_text(shape)} but it must output "
                 f"(batch, {n}): one score per class, e.g. a last layer Dense({n})",
             )
+        values = np.asarray(out, dtype=np.float64)
+        self.probabilities = bool(
+            np.all(values >= 0) and np.allclose(values.sum(axis=1), 1.0, atol=1e-3)
+        )
 
     def compile(self, module, model) -> str:
         import keras
@@ -231,7 +313,12 @@ class Worker:
                 custom(model)
             except BaseException as exc:  # noqa: BLE001
                 raise _fail(
-                    "compile-error", "compile_model(model) failed", exc, self.sub_path, self.cells
+                    "compile-error",
+                    "compile_model(model) failed",
+                    exc,
+                    self.sub_path,
+                    self.cells,
+                    self.source,
                 ) from None
             if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
                 raise SubmissionFailed(
@@ -251,14 +338,11 @@ class Worker:
     def run(self) -> None:
         spec = self.task_spec
         clock = _Clock()
-        module = self.load_submission()
-        epochs, batch_size = self.settings(module)
-        clock.lap("load_submission")
-
         import keras
 
         clock.lap("import_keras")
-
+        # Seeded before the submission's module runs: layers it creates at import time (the
+        # keras.io augmentation pipelines) draw their seeds now.
         keras.utils.set_random_seed(spec["seed"])
         text = spec["kind"] == "text"
         if text or keras.backend.backend() == "tensorflow":  # text pipelines are tf.data
@@ -266,6 +350,10 @@ class Worker:
 
             tf.config.experimental.enable_op_determinism()
             _cap_gpu_memory(tf)
+
+        module = self.load_submission()
+        epochs, batch_size = self.settings(module)
+        clock.lap("load_submission")
 
         x_train, y_train = self._x("train"), self._y("train")
         has_val = (self.inp / "y_val.npy").is_file()
@@ -294,6 +382,9 @@ class Worker:
                 f"{spec['max_params']:,}",
             )
         compiled = self.compile(module, model)
+        hint = loss_output_hint(self.probabilities, _from_logits(model))
+        if hint:
+            self.notes.append(hint)
         print(
             PROGRESS + json.dumps({"stage": "training", "params": params, "epochs": epochs}),
             flush=True,
@@ -319,7 +410,7 @@ class Worker:
             history = model.fit(epochs=epochs, verbose=0, callbacks=[progress], **fit_args)
         except BaseException as exc:  # noqa: BLE001
             raise _fail(
-                "training-error", "training failed", exc, self.sub_path, self.cells
+                "training-error", "training failed", exc, self.sub_path, self.cells, self.source
             ) from None
         train_s = time.perf_counter() - start
         clock.lap("fit")
@@ -338,7 +429,12 @@ class Worker:
             clock.lap("predict")
         except BaseException as exc:  # noqa: BLE001
             raise _fail(
-                "prediction-error", "predicting the test set failed", exc, self.sub_path, self.cells
+                "prediction-error",
+                "predicting the test set failed",
+                exc,
+                self.sub_path,
+                self.cells,
+                self.source,
             ) from None
         hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         meta = {
@@ -374,6 +470,55 @@ class Worker:
 
         t = tf.constant(texts, dtype=tf.string)
         return tf.reshape(t, (-1, 1)) if getattr(self, "_rank", 1) == 2 else t
+
+
+class _NoIPython:
+    """What ``get_ipython()`` gives a converted notebook: magics and shell commands run nothing."""
+
+    def run_line_magic(self, *args, **kwargs) -> None:
+        return None
+
+    run_cell_magic = system = run_line_magic
+
+    def getoutput(self, *args, **kwargs) -> list:
+        return []
+
+
+def _display(*objs, **kwargs) -> None:
+    """IPython's ``display()`` in a notebook: nothing to show in a grading run."""
+
+
+def _from_logits(model) -> bool | None:
+    """The compiled loss's ``from_logits`` (None when it cannot be told)."""
+    loss = getattr(model, "loss", None)
+    for obj in (loss, getattr(loss, "fn", None)):
+        config = getattr(obj, "get_config", None)
+        try:
+            value = config().get("from_logits") if callable(config) else None
+        except Exception:
+            value = None
+        if isinstance(value, bool):
+            return value
+    if isinstance(loss, str) and "crossentropy" in loss:
+        return False  # a loss given by name uses its default, from_logits=False
+    return None
+
+
+def loss_output_hint(probabilities: bool, from_logits: bool | None) -> str | None:
+    """A note when the model's output and the loss disagree about logits vs probabilities."""
+    if probabilities and from_logits is True:
+        return (
+            "your model outputs probabilities (a softmax last layer) but the loss expects "
+            "logits (from_logits=True): remove the softmax activation from the last layer, "
+            "or it trains slower and worse"
+        )
+    if not probabilities and from_logits is False:
+        return (
+            "your model outputs logits (no softmax) but your loss has from_logits=False and "
+            "treats them as probabilities: use SparseCategoricalCrossentropy(from_logits=True) "
+            "or a softmax last layer"
+        )
+    return None
 
 
 def _shape_text(shape: tuple) -> str:

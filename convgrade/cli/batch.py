@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from convgrade.cli import options
+from convgrade.cli.engine import engine_options, gpu_share, make_executor
 from convgrade.cli.submit import (
     UNSAFE_HELP,
     _assignment,
@@ -17,7 +18,6 @@ from convgrade.cli.submit import (
     _placement_options,
 )
 from convgrade.exercises.errors import ConvgradeError
-from convgrade.grader.executors import executor_names, get_executor
 
 
 class StatusLine:
@@ -72,32 +72,7 @@ def _bar(fraction: float, width: int = 24) -> str:
     help="Keep the results already in --out and grade only the missing students.",
 )
 @click.option("--regrade", is_flag=True, help="Grade every student again, replacing results.")
-@click.option(
-    "--engine",
-    type=options.Choice(executor_names()),
-    default="local",
-    show_default=True,
-    help="Where jobs run: local threads (each job sandboxed) or Ray tasks across a cluster.",
-)
-@click.option(
-    "--ray-address",
-    metavar="ADDR",
-    default=None,
-    help="Ray cluster to join (e.g. auto, HOST:6379); without it --engine ray starts one here.",
-)
-@click.option(
-    "--cpus-per-job", type=float, default=1.0, show_default=True, help="Ray: CPUs reserved per job."
-)
-@click.option(
-    "--gpus-per-job",
-    type=float,
-    default=0.0,
-    show_default=True,
-    help="Ray: GPUs per job; a fraction shares one GPU (0.125 = 8 jobs per GPU).",
-)
-@click.option(
-    "--memory-per-job", metavar="SIZE", default=None, help="Ray: memory reserved per job (e.g. 4G)."
-)
+@engine_options
 @click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
 @_placement_options
 @options.quiet("No progress line; only the summary.")
@@ -112,8 +87,8 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
     Each submission runs in its own isolated process under the assignment's limits
     (--time-limit and --memory-limit can only tighten them); a crash, hang or limit stops that
     submission alone. Writes OUT/<student>/result.json and report.html, OUT/results.csv,
-    OUT/gradebook-canvas.csv, OUT/gradebook-moodle.csv and OUT/summary.json. An interrupted
-    batch loses nothing: run it again with --resume.
+    the gradebooks (OUT/gradebook-canvas.csv, gradebook-moodle.csv, gradebook.csv) and
+    OUT/summary.json. An interrupted batch loses nothing: run it again with --resume.
 
     With --engine ray each submission is a Ray task with the declared resources, on whichever
     node Ray places it (every node needs convgrade and the data); results, gradebooks and
@@ -145,19 +120,12 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
         raise ConvgradeError(str(exc)) from None
     prepare(a, data)  # load the data set once, and fail early if it is missing
 
-    if engine == "local":
-        executor = get_executor("local", workers=workers)
-    else:
-        memory = (
-            None if memory_per_job is None else parse_size(memory_per_job, name="--memory-per-job")
-        )
-        executor = get_executor(
-            "ray", address=ray_address, cpus_per_job=cpus_per_job, gpus_per_job=gpus_per_job,
-            memory_per_job=memory, workers=workers if ray_address is None else None,
-        )  # fmt: skip
+    executor = make_executor(
+        engine, workers, ray_address, cpus_per_job, gpus_per_job, memory_per_job
+    )
 
     # several jobs on one GPU: each may use its share of the GPU's memory
-    share = gpus_per_job if engine == "ray" and 0 < gpus_per_job < 1 else 1.0
+    share = gpu_share(engine, gpus_per_job)
     where = None
     if engine == "local" or ray_address is None:  # a remote node resolves "auto" itself
         where = _placement(a, device, keras_backend, share)
@@ -196,4 +164,7 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
         f" on {where}, backend {backend}"
         + (f": {summary.per_minute:.1f} submissions/minute" if summary.graded else "")
     )
-    click.echo(f"wrote {out_dir}/results.csv, gradebook-canvas.csv, gradebook-moodle.csv")
+    from convgrade.exercises.gradebook import FORMATS
+
+    books = ", ".join(f.filename for f in FORMATS.values())
+    click.echo(f"wrote {out_dir}/results.csv, {books}, summary.json")

@@ -33,6 +33,11 @@ def _existing(path: str, what: str) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @options.solution(default=True, help="Include the worked solutions.")
 @click.option(
+    "--allow-edited-key",
+    is_flag=True,
+    help="Mark with a key.json whose digest does not match its content (edited by hand).",
+)
+@click.option(
     "--hide-answers",
     is_flag=True,
     help="Leave out the right answers and the worked solutions (feedback before a deadline).",
@@ -47,6 +52,7 @@ def check(
     solution: bool,
     hide_answers: bool,
     out: Path | None,
+    allow_edited_key: bool,
 ) -> None:
     """Mark one answer sheet against KEY; name the likely mistakes.
 
@@ -58,7 +64,7 @@ def check(
       grade check answers.json --key key.json --student s001 --format json
       grade check answers.toml --key key.json --format html -o feedback.html
     """
-    key = load_key(_existing(key_path, "key file"))
+    key = load_key(_existing(key_path, "key file"), allow_edited=allow_edited_key)
     sheet = load_answers(_existing(answers, "answer file"))
     result = check_sheet(key, sheet, student)
     if as_json or fmt == "json":
@@ -96,7 +102,14 @@ def _emit(text: str, out: Path | None) -> None:
     is_flag=True,
     help="Feedback files without the right answers and worked solutions.",
 )
-def check_all(folder: str, key_path: str, out: Path, hide_answers: bool) -> None:
+@click.option(
+    "--allow-edited-key",
+    is_flag=True,
+    help="Mark with a key.json whose digest does not match its content (edited by hand).",
+)
+def check_all(
+    folder: str, key_path: str, out: Path, hide_answers: bool, allow_edited_key: bool
+) -> None:
     """Mark a whole class: every answer sheet in DIR against KEY.
 
     DIR holds one answers file per student (<id>.toml / <id>.json) or the `grade build` layout
@@ -109,12 +122,15 @@ def check_all(folder: str, key_path: str, out: Path, hide_answers: bool) -> None
     """
     from convgrade.exercises.class_check import check_class, write_outputs
 
-    key = load_key(_existing(key_path, "key file"))
+    key = load_key(_existing(key_path, "key file"), allow_edited=allow_edited_key)
     c = check_class(key, _existing(folder, "folder"))
     write_outputs(c, out, hide_answers=hide_answers)
-    mean = 100 * sum(r.score for r in c.results) / len(c.results)
+    mean = 100 * sum(r.score for r in c.results) / len(c.results) if c.results else 0.0
     click.echo(
         f"checked {len(c.results)} answer sheets (mean {mean:.1f} %)"
+        + (f", {len(c.problems)} not marked" if c.problems else "")
         + (f", {len(c.absent)} students without one" if c.absent else "")
         + f"; wrote {out}/gradebook-canvas.csv, gradebook-moodle.csv, feedback/, report.html"
     )
+    for p in c.problems:
+        click.echo(f"not marked ({p.status}): {p.reason}", err=True)

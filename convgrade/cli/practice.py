@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 from dataclasses import dataclass
 
 import click
@@ -27,14 +28,30 @@ class Tally:
     parts: int = 0
     right: int = 0
     points: float = 0.0
+    max_points: float = 0.0
 
     def summary(self) -> str:
-        pct = f" ({100 * self.points / self.parts:.0f} %)" if self.parts else ""
+        """Parts counted as parts, points as points (partly right parts earn part of a point)."""
         ex = "exercise" if self.exercises == 1 else "exercises"
-        return (
-            f"Session summary: {self.exercises} {ex} done, {self.right} of {self.parts} parts "
-            f"right{pct}."
+        text = (
+            f"Session summary: {self.exercises} {ex} done; {self.right} of {self.parts} parts right"
         )
+        if self.max_points:
+            pct = 100 * self.points / self.max_points
+            text += f"; {self.points:g} of {self.max_points:g} points ({pct:.0f} %)"
+        return text + "."
+
+
+def enable_line_editing() -> bool:
+    """Arrow keys, history and editing for ``input()`` (GNU readline or libedit) when reading
+    from a terminal; False where the platform has no readline module."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        import readline  # noqa: F401  (importing it is what turns line editing on)
+    except ImportError:
+        return False
+    return True
 
 
 def _read(prompt: str) -> str:
@@ -110,6 +127,7 @@ def practice(kind: str | None, difficulty: int, seed: int | None) -> None:
 
     if kind is not None:
         get_kind(kind)  # an unknown kind is an error before anything is shown
+    enable_line_editing()
     names = list(kinds())
     pick = random.Random(seed)
     tally = Tally()
@@ -132,6 +150,7 @@ def practice(kind: str | None, difficulty: int, seed: int | None) -> None:
             tally.parts += len(result.parts)
             tally.right += sum(p.status == "correct" for p in result.parts)
             tally.points += result.points
+            tally.max_points += result.max_points
             click.echo("")
             click.echo(render_question(result, ex, solution=True).rstrip())
             if result.score >= 1:

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from convgrade.cli import options
+from convgrade.cli.engine import engine_options, make_executor
 from convgrade.exercises.errors import ConvgradeError
 
 DEFAULT_DB = "sqlite:///convgrade.db"
@@ -59,20 +60,25 @@ def sync_roster(store, students) -> None:
     help="How many submissions to grade at once (each in its own sandbox).",
 )
 @options.backend()
+@engine_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-def serve(course_file, db, workers, backend, host, port):  # fmt: skip
+def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, gpus_per_job,
+          memory_per_job, host, port):  # fmt: skip
     """Serve COURSE_FILE: students upload, the server grades in a durable queue.
 
     \b
     Example:
       grade serve examples/course.toml --workers 2 --port 8000
       grade tokens examples/roster.csv -o tokens.csv      # first: the students' tokens
+      grade serve course.toml --engine ray --ray-address HEAD:6379 --db postgresql://...
+
+    With --engine ray each submission is graded as a Ray task on the cluster (students then see
+    queued / grading / done, without per-epoch lines).
     """
     need_service_extra("serve")
     import uvicorn
 
-    from convgrade.grader.executors import get_executor
     from convgrade.grader.isolation import BackendUnavailable, check_not_unsafe, resolve_backend
     from convgrade.grader.service.app import create_app
     from convgrade.grader.service.course import load_course
@@ -87,7 +93,7 @@ def serve(course_file, db, workers, backend, host, port):  # fmt: skip
         raise ConvgradeError(str(exc)) from None
     store = open_store(db)
     sync_roster(store, course.roster)
-    pool = get_executor("local", workers=workers)
+    pool = make_executor(engine, workers, ray_address, cpus_per_job, gpus_per_job, memory_per_job)
 
     def grade(path, ca, progress):
         return grade_file(path, ca, progress, backend=backend)
@@ -97,7 +103,7 @@ def serve(course_file, db, workers, backend, host, port):  # fmt: skip
     app = create_app(course, store, dispatcher, secret=secret)
     click.echo(
         f"serving {course.title} ({', '.join(course.assignments)}) at http://{host}:{port} "
-        f"with {workers} worker(s), backend {backend}, database {store.dialect}",
+        f"on {pool.describe()}, backend {backend}, database {store.dialect}",
         err=True,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

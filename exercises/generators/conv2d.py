@@ -212,7 +212,12 @@ def conv_solution(
     if padding == "same" and ((pads[0] + pads[1]) % 2 or (pads[2] + pads[3]) % 2):
         th, tw = math.ceil((pads[0] + pads[1]) / 2), math.ceil((pads[2] + pads[3]) / 2)
         variants["symmetric_same_padding"] = ((th, th, tw, tw), strides)
-    if strides != (1, 1):
+    if pads[0] != pads[1] or pads[2] != pads[3]:  # the odd extra zero before, not after
+        variants["same_padding_wrong_side"] = ((pads[1], pads[0], pads[3], pads[2]), strides)
+    if strides != (1, 1) and padding == "same":  # 'same' worked out as for stride 1
+        one = conv_pads(x.shape, kernel.shape[:2], (1, 1), padding)
+        variants["stride_ignored_same"] = (one, (1, 1))
+    elif strides != (1, 1):
         variants["ignored_stride"] = (pads, (1, 1))
     f = kernel.shape[3]
     kernels = [kernel, kernel[::-1, ::-1]]
@@ -232,6 +237,8 @@ def conv_solution(
     for name, r in results.items():
         # Padding one side only changes nothing when the strides never reach the far side.
         if r is not None and not (name == "one_sided_padding" and r[1].shape == ys.shape):
+            if name == "same_padding_wrong_side" and np.array_equal(r[1][..., :f], y):
+                continue  # the zeros' side changes nothing here
             wrong[name] = r[1][..., :f]
     if single_channel:
         wrong["single_channel"] = ys[..., 2 * f :]
@@ -261,6 +268,9 @@ def solve(p: dict[str, Any]) -> Solved:
     wrong = {
         m: {"shape": list(v.shape[:2]), "output": P.tolist(v[..., 0])} for m, v in wrong_y.items()
     }
+    if padding != "same" and min(y.shape[:2]) > 2:  # floor((n + 2p - k) / s) without the + 1
+        short = y[:-1, :-1, 0]
+        wrong["size_off_by_one"] = {"shape": list(short.shape), "output": P.tolist(short)}
     return Solved(parts, steps, wrong)
 
 

@@ -111,6 +111,19 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def channels_multiplied(
+    x: np.ndarray, k: np.ndarray, strides: tuple[int, int], padding: str | int, bias: Any
+) -> np.ndarray:
+    """The output when each channel's window sum is multiplied with the others' instead of
+    added (then the bias added): the ``channels_multiplied`` misconception."""
+    per_channel = [
+        conv_solution(x[..., c : c + 1], k[:, :, c : c + 1, :], strides, padding)[0]
+        for c in range(x.shape[2])
+    ]
+    out = np.prod(per_channel, axis=0)
+    return out + np.asarray(bias) if bias is not None else out
+
+
 def solve(p: dict[str, Any]) -> Solved:
     x, k, bias = np.asarray(p["input"]), np.asarray(p["kernel"]), p["bias"]
     strides, padding = as_pair(p["strides"]), p["padding"]
@@ -121,6 +134,9 @@ def solve(p: dict[str, Any]) -> Solved:
     ]
     if bias is not None and any(bias):
         wrong["forgot_bias"] = y - np.asarray(bias)
+    multiplied = channels_multiplied(x, k, strides, padding, bias)
+    if x.shape[2] > 1 and not np.array_equal(multiplied, y):
+        wrong["channels_multiplied"] = multiplied
     return Solved(
         parts,
         steps,

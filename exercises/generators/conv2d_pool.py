@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
+from ..follow_through import follows
 from ..geometry import pair_value
 from ..model import Part
 from ..reference.conv import output_length
@@ -162,6 +163,7 @@ def _pool_args(p: dict[str, Any]) -> tuple[tuple[int, int], tuple[int, int]]:
     return pool, pool if p["pool_strides"] is None else as_pair(p["pool_strides"])
 
 
+@follows("conv_output")
 def own_pool_output(p: dict[str, Any], answers: dict[str, Any]) -> list | None:
     """Follow-through: the pooling of the student's own convolution output."""
     c = np.asarray(answers["conv_output"], dtype=float)
@@ -172,6 +174,7 @@ def own_pool_output(p: dict[str, Any], answers: dict[str, Any]) -> list | None:
     return None if z is None else pooling.pool_answer(z, p["mode"])
 
 
+@follows("conv_output", shapes=("conv_shape",))
 def own_pool_shape(p: dict[str, Any], answers: dict[str, Any]) -> list | None:
     """Follow-through: the pooling output shape for the student's own convolution shape."""
     shape = answers.get("conv_shape") or list(np.shape(answers["conv_output"]))

@@ -24,7 +24,12 @@ from ..sampling import pick
 
 CLASSES = ("Conv2D", "Conv1D")
 MAX_LAYERS = 10
-MISCONCEPTIONS = ("forgot_bias", "bias_per_input_channel", "forgot_input_channels")
+MISCONCEPTIONS = (
+    "forgot_bias",
+    "bias_per_input_channel",
+    "forgot_input_channels",
+    "channels_added",
+)
 
 # difficulty -> (layer counts, kernel sizes, channel counts, chance of use_bias=False, of Conv1D)
 LEVELS = {

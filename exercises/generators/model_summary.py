@@ -34,6 +34,8 @@ MISCONCEPTIONS = (
     "batchnorm_all_trainable",
     "pool_stride_one",
     "size_no_padding",
+    "channels_added",
+    "flatten_has_params",
 )
 MAX_LAYERS = 20
 #: Random instances stay hand-computable: at most this many weights in all.
@@ -249,8 +251,10 @@ def _applies(mid: str, layer: dict[str, Any], shape_in: tuple[int, ...]) -> bool
         return cls in ("Conv1D", "Conv2D", "Dense") and layer.get("use_bias", True)
     if mid == "bias_per_input_channel":
         return cls.startswith("Conv") and layer.get("use_bias", True)
-    if mid == "forgot_input_channels":
+    if mid in ("forgot_input_channels", "channels_added"):
         return cls.startswith("Conv")
+    if mid == "flatten_has_params":
+        return cls.startswith(("MaxPooling", "AveragePooling"))
     if mid == "dense_all_axes":
         return cls == "Dense" and len(shape_in) > 1
     if mid == "embedding_bias":

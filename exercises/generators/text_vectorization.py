@@ -164,6 +164,21 @@ def _answers(
     return out
 
 
+def _without_reserved(key: dict[str, Any], modes: list[str]) -> dict[str, Any]:
+    """The vectors written as if the vocabulary had no reserved entries (the
+    ``no_reserved_tokens`` misconception): int indices 2 lower (only when every query word is
+    known, so no [UNK] is needed), multi_hot/count vectors without the leading [UNK] entry."""
+    out: dict[str, Any] = {}
+    for m in modes:
+        v = key[m]
+        if m == "int":
+            if 1 not in v and any(i >= 2 for i in v):
+                out[m] = [i - 2 if i >= 2 else i for i in v]
+        elif len(v) > 1:
+            out[m] = v[1:]
+    return out
+
+
 def _part_ids(modes: list[str]) -> list[str]:
     """``vocabulary`` for the first mode's layer, ``bag_vocabulary`` when int and a bag mode mix."""
     if len({_FAMILY[m] for m in modes}) == 2:
@@ -254,6 +269,9 @@ def solve(p: dict[str, Any]) -> Solved:
         wrong["count_instead_of_multi_hot"] = {"multi_hot": T.encode_count(tokens, bag)}
     if "count" in modes:
         wrong["multi_hot_instead_of_count"] = {"count": [min(c, 1) for c in key["count"]]}
+    unreserved = _without_reserved(key, modes)
+    if unreserved:
+        wrong["no_reserved_tokens"] = unreserved
     wrong["ties_alphabetical"] = _answers(p, counts, tokens, order="ties_alphabetical")
     wrong["alphabetical_vocabulary"] = _answers(p, counts, tokens, order="alphabetical")
     raw_counts = T.token_counts(p["corpus"], standardized=False)

@@ -41,6 +41,8 @@ class Paper:
     order: list[str]
     reroll: int = 0
     variant_index: dict[str, int] = field(default_factory=dict)
+    #: the roster's email, login and section (non-empty ones), for the gradebooks
+    contact: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,7 +127,9 @@ def assemble(
             exs = {
                 q.id: _make(q, derive_seed(secret, spec.set_id, st.id, q.id, r)) for q in questions
             }
-            papers.append(Paper(st.id, st.name, exs, _order(spec, secret, st.id, r, qids), r))
+            order = _order(spec, secret, st.id, r, qids)
+            contact = {k: v for k in ("email", "login", "section") if (v := getattr(st, k))}
+            papers.append(Paper(st.id, st.name, exs, order, r, contact=contact))
         pool: dict[str, list[Exercise]] = {}
         for q in questions:
             seen: dict[str, Exercise] = {}
@@ -214,6 +218,7 @@ def key_dict(ps: ProblemSet) -> dict[str, Any]:
             {
                 "id": p.id,
                 "name": p.name,
+                **p.contact,
                 "reroll": p.reroll,
                 "order": p.order,
                 "exercises": {qid: p.exercises[qid].to_dict() for qid in p.exercises},
@@ -225,4 +230,7 @@ def key_dict(ps: ProblemSet) -> dict[str, Any]:
         key["versions"] = [
             {"id": p.id, "order": p.order, "variants": p.variant_index} for p in ps.papers
         ]
+    from ..answer_sheets import key_digest  # the digest `grade check` verifies
+
+    key["digest"] = key_digest(json.loads(json.dumps(key)))
     return key

@@ -21,10 +21,22 @@ LAST_COLUMNS = ("lastname", "familyname", "surname")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_@+\-][A-Za-z0-9._@+\-]*$")
 
 
+#: Optional contact columns, copied into the key for the gradebooks (Moodle matches on email,
+#: Canvas on SIS login and section).
+CONTACT_COLUMNS = {
+    "email": ("email", "emailaddress", "mail"),
+    "login": ("login", "sisloginid", "loginid"),
+    "section": ("section", "sectionname"),
+}
+
+
 @dataclass(frozen=True)
 class Student:
     id: str
     name: str = ""
+    email: str = ""
+    login: str = ""
+    section: str = ""
 
 
 def _norm(header: str) -> str:
@@ -67,6 +79,9 @@ def read_roster(path: Path) -> list[Student]:
             f"'SIS User ID', username; found {', '.join(repr(f) for f in fields) or 'none'})"
         )
     name_col = _pick(headers, NAME_COLUMNS)
+    contact_cols = {k: _pick(headers, opts) for k, opts in CONTACT_COLUMNS.items()}
+    if contact_cols["login"] == id_col:
+        contact_cols["login"] = None  # the id column itself
     first_col, last_col = _pick(headers, FIRST_COLUMNS), _pick(headers, LAST_COLUMNS)
     students: list[Student] = []
     seen: dict[str, int] = {}
@@ -93,7 +108,8 @@ def read_roster(path: Path) -> list[Student]:
             name = " ".join(
                 (row.get(c) or "").strip() for c in (first_col, last_col) if c is not None
             ).strip()
-        students.append(Student(sid, name))
+        contact = {k: (row.get(c) or "").strip() for k, c in contact_cols.items() if c}
+        students.append(Student(sid, name, **contact))
     if not students:
         raise ConvgradeError(f"{path}: the roster lists no students")
     return students

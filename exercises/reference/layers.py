@@ -202,7 +202,7 @@ def count_params(
         if "forgot_input_channels" in wrong:
             c_in = 1
         b = (c_in if "bias_per_input_channel" in wrong else c_out) if bias else 0
-        n = kernel * c_in * c_out + b
+        n = kernel * (c_in + c_out if "channels_added" in wrong else c_in * c_out) + b
         return n, n
     if cls == "Dense":
         fan_in = math.prod(shape) if "dense_all_axes" in wrong else shape[-1]
@@ -217,6 +217,10 @@ def count_params(
         c = shape[-1]
         total = 2 * c if "batchnorm_only_trainable" in wrong else 4 * c
         return total, (total if "batchnorm_all_trainable" in wrong else 2 * c)
+    if "flatten_has_params" in wrong and cls.startswith(("MaxPooling", "AveragePooling")):
+        c = shape[-1]  # a window of weights and a bias per channel, as if it were a layer
+        n = math.prod(per_axis(args.get("pool_size", 2), spatial_rank(cls))) * c + c
+        return n, n
     return 0, 0
 
 

@@ -47,6 +47,9 @@ class Executor(ABC):
 
     #: how many jobs run at once.
     capacity: int
+    #: True when jobs run in other processes or machines: a job must then be a picklable
+    #: function of its arguments alone (no open database, no local folders, no callbacks).
+    remote: bool = False
 
     @abstractmethod
     def submit(

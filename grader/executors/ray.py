@@ -33,6 +33,7 @@ class RayExecutor(Executor):
     a local single-node Ray)."""
 
     name = "ray"
+    remote = True
 
     def __init__(
         self,

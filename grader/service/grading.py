@@ -72,7 +72,7 @@ class Dispatcher:
                     job = queue.claim(self.store)
                     if job is None:
                         break
-                    self.executor.submit(job, self.run_job, *job, on_done=self._done)
+                    self._submit(job)
             except Exception:  # a database hiccup must not stop the service
                 log.exception("dispatcher")
             self._wake.wait(timeout=0.5)
@@ -83,36 +83,83 @@ class Dispatcher:
             log.error("job %s failed: %r", job[0], fut.exception())
         self._wake.set()
 
-    def run_job(self, job_id: int, attempt: int) -> bool:
-        """Grade one claimed job and write its result; True when this attempt wrote it."""
+    def _submit(self, job: tuple[int, int]) -> None:
+        """Hand a claimed job to the executor: the whole job on a local one; on a remote one
+        (Ray) only the grading, with the upload's bytes, and the result is recorded here."""
+        if not self.executor.remote:
+            self.executor.submit(job, self.run_job, *job, on_done=self._done)
+            return
+        content, suffix, ca, late = self._load(job[0])
+        queue.add_event(self.store, job[0], job[1], {"stage": "grading on the cluster"})
+
+        def record(job: tuple[int, int], fut: Future) -> None:
+            try:
+                result = fut.result()
+            except Exception as exc:  # the cluster lost it past its retries: that job's error
+                result = _internal_error(exc, ca)
+            if not self._stop.is_set():
+                self._record(job[0], job[1], result, late)
+            self._done(job, fut)
+
+        self.executor.submit(job, grade_upload, self.grade, suffix, content, ca, on_done=record)
+
+    def _load(self, job_id: int) -> tuple[bytes, str, Any, float]:
+        """A job's upload, suffix, course assignment and late penalty."""
         with self.store.read() as s:
             sub = s.get(Submission, job_id)
             assert sub is not None
             content, suffix, name, late = sub.content, sub.suffix, sub.assignment, sub.penalty
-        ca = self.course.get(name)
-        work = Path(tempfile.mkdtemp(prefix=f"convgrade-job{job_id}-"))
-        try:
-            path = work / f"submission{suffix}"  # a name the server chose
-            path.write_bytes(content)
+        return content, suffix, self.course.get(name), late
 
-            def progress(info: dict) -> None:
-                queue.add_event(self.store, job_id, attempt, info)
-
-            try:
-                result = self.grade(path, ca, progress)
-            except Exception as exc:  # a grader bug is that job's error, not the service's
-                log.exception("grading job %s", job_id)
-                result = {
-                    "status": "error",
-                    "message": f"internal error: {type(exc).__name__}: {exc}",
-                    "score": 0.0,
-                    "max_score": ca.assignment.scoring.max_score,
-                }
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        if self._stop.is_set():
-            return False  # the service is stopping: its sandboxes were killed, keep it queued
+    def _record(self, job_id: int, attempt: int, result: dict, late: float) -> bool:
+        """Write a job's result (only the attempt that claimed it can); True when written."""
         result = json.loads(json.dumps(result, default=str))
         ok = result.get("status") == "ok"
         final = round(float(result.get("score") or 0.0) * (1 - late), 2) if ok else 0.0
         return queue.finish(self.store, job_id, attempt, result, final)
+
+    def run_job(self, job_id: int, attempt: int) -> bool:
+        """Grade one claimed job and write its result; True when this attempt wrote it."""
+        content, suffix, ca, late = self._load(job_id)
+
+        def progress(info: dict) -> None:
+            queue.add_event(self.store, job_id, attempt, info)
+
+        result = grade_upload(self.grade, suffix, content, ca, progress)
+        if self._stop.is_set():
+            return False  # the service is stopping: its sandboxes were killed, keep it queued
+        return self._record(job_id, attempt, result, late)
+
+
+def grade_upload(
+    grade: GradeFn,
+    suffix: str,
+    content: bytes,
+    ca: Any,
+    progress: Callable[[dict], None] | None = None,
+) -> dict:
+    """Grade one upload's bytes in a fresh temporary folder; never raises.
+
+    The job a remote executor runs on its node: it needs neither the database nor the server's
+    folders (the file gets a name the server chose).
+    """
+    work = Path(tempfile.mkdtemp(prefix="convgrade-job-"))
+    try:
+        path = work / f"submission{suffix}"
+        path.write_bytes(content)
+        try:
+            return grade(path, ca, progress or (lambda info: None))
+        except Exception as exc:  # a grader bug is that job's error, not the service's
+            log.exception("grading %s", path.name)
+            return _internal_error(exc, ca)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _internal_error(exc: BaseException, ca: Any) -> dict:
+    return {
+        "status": "error",
+        "message": f"internal error: {type(exc).__name__}: {exc}",
+        "score": 0.0,
+        "max_score": ca.assignment.scoring.max_score,
+    }

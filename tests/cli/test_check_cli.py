@@ -178,7 +178,7 @@ def test_check_all_writes_gradebooks_feedback_and_report(grade, tmp_path, key, k
         "ID number",
         "Full name",
         "Email address",
-        "CNN test set",
+        "CNN test set (cnn-test)",
         "Feedback",
     ]
     s2 = next(m for m in moodle if m["ID number"] == "s002")
@@ -197,20 +197,27 @@ def test_check_all_writes_gradebooks_feedback_and_report(grade, tmp_path, key, k
     assert results["absent"] == ["s003"]
 
 
-def test_check_all_malformed_sheet_exits_2_and_leaves_previous_output(
-    grade, tmp_path, key, key_file
-):
+def test_check_all_reports_a_malformed_sheet_as_its_own_row(grade, tmp_path, key, key_file):
     root = tmp_path / "class"
     root.mkdir()
     (root / "s001.toml").write_text(answers_toml("s001", "cnn-test", sheet_for(key, "s001")))
-    out = tmp_path / "out"
-    assert grade("check-all", str(root), "--key", str(key_file), "--out", str(out)).returncode == 0
-    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (root / "s002.toml").write_text('student = "s002"\n[q1\n')
+    out = tmp_path / "out"
     r = grade("check-all", str(root), "--key", str(key_file), "--out", str(out))
-    assert r.returncode == 2 and "s002.toml: invalid TOML" in r.stderr and "line 2" in r.stderr
-    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert after == before
+    assert r.returncode == 0, r.stderr
+    assert "checked 1 answer sheets" in r.stdout and "1 not marked" in r.stdout
+    assert "s002.toml: invalid TOML" in r.stderr and "line 2" in r.stderr
+    moodle = {m["ID number"]: m for m in csv.DictReader((out / "gradebook-moodle.csv").open())}
+    assert moodle["s001"]["CNN test set (cnn-test)"] == "8"
+    assert moodle["s002"]["CNN test set (cnn-test)"] == ""
+    assert (
+        moodle["s002"]["Feedback"].startswith("unreadable: ")
+        and "invalid TOML" in (moodle["s002"]["Feedback"])
+    )
+    assert moodle["s003"]["Feedback"] == "absent: no answers submitted"
+    results = json.loads((out / "results.json").read_text())
+    assert [(p["student"], p["status"]) for p in results["not_marked"]] == [("s002", "unreadable")]
+    assert "Sheets not marked" in (out / "report.html").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["class", "key.json", "out"]
 
 
@@ -223,7 +230,7 @@ def test_readme_example_sheet_checks(grade):
 
 
 def test_check_class_finds_sheets_names_students_and_rejects_duplicates(tmp_path, key, key_file):
-    from convgrade.exercises.answer_sheets import AnswerFileError, load_key
+    from convgrade.exercises.answer_sheets import load_key
     from convgrade.exercises.class_check import check_class
 
     root = tmp_path / "class"
@@ -236,5 +243,8 @@ def test_check_class_finds_sheets_names_students_and_rejects_duplicates(tmp_path
     assert {r.student: r.score for r in c.results} == {"s001": 1.0, "s002": 0.0}
     assert c.absent == ["s003"]
     (root / "again.toml").write_text(answers_toml("s001", "cnn-test", {}))
-    with pytest.raises(AnswerFileError, match="student 's001' already answered in"):
-        check_class(load_key(key_file), root)
+    c = check_class(load_key(key_file), root)
+    assert sorted(r.student for r in c.results) == ["s001", "s002"]
+    [dup] = c.problems
+    assert (dup.student, dup.status) == ("again", "duplicate")  # listed under its file name
+    assert "again.toml: student 's001' already answered in" in dup.reason

@@ -34,7 +34,8 @@ def test_practice_in_a_pseudo_terminal_one_right_one_wrong():
         shown = "[" + ", ".join(map(str, first.params["input"])) + "]"
         child.expect(re.escape(f"input {shown}"))  # the exercise is shown
         child.expect(_prompt("Output length"))
-        child.sendline(str(first.answer["length"]))
+        # line editing (readline): type 9, arrow left, Delete removes it, then the answer
+        child.sendline(f"9\x1b[D\x1b[3~{first.answer['length']}")
         child.expect(_prompt("Output vector"))
         child.sendline("oops")  # unreadable: asked again
         child.expect("could not read that: expected a list of numbers")
@@ -54,7 +55,7 @@ def test_practice_in_a_pseudo_terminal_one_right_one_wrong():
         child.expect("Exercise 3: conv1d, seed 3")
         child.expect(_prompt("Output length"))
         child.sendline("q")
-        child.expect(r"Session summary: 2 exercises done, 3 of 4 parts right")
+        child.expect(r"Session summary: 2 exercises done; 3 of 4 parts right; [0-9.]+ of 4 points")
         child.expect(pexpect.EOF)
     finally:
         child.close()
@@ -68,7 +69,7 @@ def test_practice_without_a_terminal_ends_at_end_of_input():
     assert r.returncode == 0, r.stderr
     assert "2 of 2 parts right" in r.stdout
     assert r.stdout.rstrip().endswith(
-        "Session summary: 1 exercise done, 2 of 2 parts right (100 %)."
+        "Session summary: 1 exercise done; 2 of 2 parts right; 2 of 2 points (100 %)."
     )
 
 

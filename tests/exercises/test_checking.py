@@ -79,7 +79,10 @@ def test_matrix_cells_partial_credit_and_wrong_cells():
     assert p.status == "partial"
     assert p.wrong_cells == [[1, 1], [2, 2]]
     assert p.points == pytest.approx(7) and r.score == pytest.approx(7 / 9)
-    assert "7 of 9 right" in p.message and "(2, 2), (3, 3) (row, column)" in p.message
+    assert (
+        "7 of 9 right" in p.message
+        and "wrong at [1,1], [2,2] (row, column), counted from 0" in p.message
+    )
 
 
 def test_wrong_shape_scores_zero_and_says_so():
@@ -89,8 +92,12 @@ def test_wrong_shape_scores_zero_and_says_so():
     assert (
         r.parts[0].message == "wrong shape: expected 2×2, got 3×3, so the values were not checked"
     )
+    r = check_exercise(_ex([Part("v", "V", "vector", [1, 2, 3, 4])]), {"v": "1 2"})
+    assert "expected 4 entries, got 2" in r.parts[0].message and r.score == 0
+    # one entry short: compared from the first entry (the decided alignment rule)
     r = check_exercise(_ex([Part("v", "V", "vector", [1, 2, 3])]), {"v": "1 2"})
-    assert "expected 3 entries, got 2" in r.parts[0].message
+    assert "one entry short (expected 3, got 2)" in r.parts[0].message
+    assert r.score == pytest.approx(2 / 3, abs=1e-4)
 
 
 def test_numeric_tolerance():

@@ -12,7 +12,7 @@ from tests.keras_oracle import conv
 def test_lecture_example():
     ex = exercises.generate("conv1d", params={"input": list(range(7)), "kernel": [1, 2]})
     assert ex.answer == {"length": 6, "output": [2, 5, 8, 11, 14, 17]}
-    assert [m.id for m in ex.misconceptions] == ["flipped_kernel"]
+    assert [m.id for m in ex.misconceptions] == ["flipped_kernel", "size_off_by_one"]
     assert ex.misconception("flipped_kernel").answers["output"] == [1, 4, 7, 10, 13, 16]
 
 

@@ -52,7 +52,7 @@ def test_lecture_5x5_padding_2_stride_2():
     np.testing.assert_array_equal(ex.answer["output"], want)
     ids = [m.id for m in ex.misconceptions]
     # The kernel is symmetric, so flipping it changes nothing and is not offered.
-    assert ids == ["no_padding", "one_sided_padding", "ignored_stride"]
+    assert ids == ["no_padding", "one_sided_padding", "ignored_stride", "size_off_by_one"]
     assert ex.misconception("no_padding").answers["shape"] == [2, 2]
     assert ex.misconception("one_sided_padding").answers["shape"] == [3, 3]
     assert ex.misconception("ignored_stride").answers["shape"] == [7, 7]
@@ -133,6 +133,12 @@ def test_misconceptions_are_what_keras_computes_for_the_wrong_procedure():
                     want = _keras_padded(p, (th, th, tw, tw), p["strides"])
                 elif m.id == "ignored_stride":
                     want = _keras_padded(p, pads, 1)
+                elif m.id == "same_padding_wrong_side":
+                    want = _keras_padded(p, (b, t, r, l), p["strides"])
+                elif m.id == "stride_ignored_same":
+                    want = _keras_padded(p, _keras_pads({**p, "strides": 1}), 1)
+                elif m.id == "size_off_by_one":
+                    want = np.asarray(ex.answer["output"])[:-1, :-1]
                 else:
                     raise AssertionError(f"unexpected misconception {m.id}")
                 seen.add(m.id)
@@ -144,6 +150,9 @@ def test_misconceptions_are_what_keras_computes_for_the_wrong_procedure():
         "one_sided_padding",
         "symmetric_same_padding",
         "ignored_stride",
+        "same_padding_wrong_side",
+        "stride_ignored_same",
+        "size_off_by_one",
     }
 
 

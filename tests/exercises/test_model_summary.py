@@ -30,6 +30,8 @@ def test_lecture_cifar10_model():
         "bias_per_input_channel",
         "forgot_input_channels",
         "pool_stride_one",
+        "channels_added",
+        "flatten_has_params",
     ]
     assert ex.misconception("forgot_bias").answers["total"] == 12266 - (8 + 16 + 16 + 32 + 10)
 

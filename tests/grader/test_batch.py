@@ -11,15 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from convgrade.grader.batch import (
-    CANVAS_COLUMNS,
-    BatchError,
-    canvas_csv,
-    discover,
-    moodle_csv,
-    run_batch,
-    submission_file,
-)
+from convgrade.exercises.gradebook import render
+from convgrade.grader.batch import BatchError, discover, gradebook_of, run_batch, submission_file
+
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests" / "grader" / "hostile"
@@ -112,12 +107,12 @@ def test_batch_writes_per_student_results_and_gradebooks(tmp_path):
 
     canvas = list(csv.reader(io.StringIO((out / "gradebook-canvas.csv").read_text())))
     assert canvas[0] == [*CANVAS_COLUMNS, "Digits CNN"]
-    assert canvas[1] == ["Points Possible", "", "", "", "", "10"]
-    assert canvas[2:] == [["alice", "", "alice", "alice", "", "7"],
-                          ["bob", "", "bob", "bob", "", "0"],
-                          ["carol", "", "carol", "carol", "", "10"]]  # fmt: skip
+    assert canvas[1] == ["    Points Possible", "", "", "", "", "10"]
+    assert canvas[2:] == [["alice", "", "alice", "", "", "7"],
+                          ["bob", "", "bob", "", "", "0"],
+                          ["carol", "", "carol", "", "", "10"]]  # fmt: skip
     moodle = list(csv.DictReader(io.StringIO((out / "gradebook-moodle.csv").read_text())))
-    assert [(r["Username"], r["Digits CNN"]) for r in moodle] == [
+    assert [(r["ID number"], r["Digits CNN"]) for r in moodle] == [
         ("alice", "7"), ("bob", "0"), ("carol", "10")
     ]  # fmt: skip
     assert moodle[1]["Feedback"].startswith("timeout")
@@ -131,7 +126,7 @@ def test_only_ok_results_earn_points_in_the_gradebook(tmp_path):
     folder = make_class(tmp_path, {"mallory.py": "error 10"})
     summary = run_batch(folder, tmp_path / "out", StubGrader())
     assert summary.rows[0]["score"] == 0.0
-    assert "mallory,,mallory,mallory,,0" in (tmp_path / "out" / "gradebook-canvas.csv").read_text()
+    assert "mallory,,mallory,,,0" in (tmp_path / "out" / "gradebook-canvas.csv").read_text()
 
 
 def test_a_grader_crash_is_contained(tmp_path):
@@ -203,8 +198,10 @@ def test_workers_run_in_parallel(tmp_path):
 
 def test_gradebook_writers_quote_awkward_names():
     rows = [{"student": 'o"neil, jr', "score": 2.5, "status": "ok", "message": ""}]
-    assert list(csv.reader(io.StringIO(canvas_csv(rows, "A, B", 10))))[2][0] == 'o"neil, jr'
-    assert list(csv.reader(io.StringIO(moodle_csv(rows, "A, B"))))[1] == ['o"neil, jr', "2.5", "ok"]
+    book = gradebook_of(rows, title="A, B", max_score=10)
+    assert list(csv.reader(io.StringIO(render(book, "canvas"))))[2][0] == 'o"neil, jr'
+    moodle = list(csv.reader(io.StringIO(render(book, "moodle"))))
+    assert moodle[0][3] == "A, B" and moodle[1] == ['o"neil, jr', "", "", "2.5", "2.5/10 points"]
 
 
 # ------------------------------------------------------------------ a real class, via the CLI

@@ -237,8 +237,9 @@ def test_notebook_cells_without_magics():
     }
     script = notebook_script(json.dumps(nb))
     compile(script.source, "nb", "exec")
-    assert "import os" in script.source and "pip" not in script.source
-    assert "echo" not in script.source and "%" not in script.source
+    assert "import os" in script.source and "get_ipython().system('pip install x')" in script.source
+    assert "echo" not in script.source and "\n1\n" in script.source  # %time 1 keeps its code
+    assert not any(line.lstrip().startswith(("%", "!")) for line in script.source.splitlines())
     lines = script.source.splitlines()
     assert lines[script.cells[2] - 1] == "def build_model(task):"
     for broken in (
@@ -346,8 +347,14 @@ def test_calibrate_statistics_and_written_spec(tmp_path):
 def test_overfitting_note():
     from convgrade.grader.submit import overfitting_note
 
-    assert overfitting_note({"accuracy": [0.7, 0.99], "val_accuracy": [0.6, 0.80]}) is not None
-    assert "19.0%" in overfitting_note({"accuracy": [0.99], "val_accuracy": [0.80]})
+    rising = [0.5, 0.7]  # the validation loss rose: overfitting
+    assert overfitting_note(
+        {"accuracy": [0.7, 0.99], "val_accuracy": [0.6, 0.80], "val_loss": rising}
+    )
+    note = overfitting_note(
+        {"accuracy": [0.5, 0.99], "val_accuracy": [0.5, 0.80], "val_loss": rising}
+    )
+    assert "19.0%" in note
     assert overfitting_note({"accuracy": [0.9], "val_accuracy": [0.85]}) is None
     assert overfitting_note({"accuracy": [0.9]}) is None
 

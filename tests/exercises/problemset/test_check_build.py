@@ -7,7 +7,9 @@ import json
 import re
 
 from convgrade.exercises import Exercise, choices
+from convgrade.exercises.checking import compare
 
+from tests.conftest import ROOT
 from tests.key_helpers import as_text
 
 
@@ -68,7 +70,10 @@ def test_build_then_check_all(grade, tmp_path):
     assert r.returncode == 0, r.stderr
     q4 = json.loads(r.stdout)["questions"][3]
     assert [p["id"] for p in q4["parts"]] == [pid]  # only the part asked as multiple choice
-    assert q4["max_points"] == key["questions"][3]["points"] and q4["points"] == 0
+    # a distractor earns the share of cells it has right, as the LMS exports give it
+    share = compare(ex4.part(pid).type, wrong.value, ex4.part(pid).answer).score
+    assert q4["max_points"] == key["questions"][3]["points"]
+    assert q4["points"] == round(share * q4["max_points"], 4) < q4["max_points"]
     assert wrong.misconception in [d["id"] for d in q4["diagnoses"]]
 
     marked = tmp_path / "marked"
@@ -79,6 +84,13 @@ def test_build_then_check_all(grade, tmp_path):
         rows = {row["SIS User ID"]: row for row in csv.DictReader(fh)}
     column = f"{key['title']} ({key['set_id']})"
     assert float(rows["s001"][column]) == total
+    results = json.loads((marked / "results.json").read_text())
+    assert next(r for r in results["students"] if r["student"] == "s001")["points"] == total
+    with (marked / "gradebook-moodle.csv").open(newline="") as fh:
+        moodle = {row["ID number"]: row for row in csv.DictReader(fh)}
+    with (ROOT / "examples" / "roster.csv").open(newline="") as fh:
+        roster = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert all(moodle[sid]["Email address"] == roster[sid]["email"] != "" for sid in students)
     assert float(rows["s002"][column]) < total
     # the untouched blank sheets of the other students score 0, with messages
     untouched = [sid for sid in students if sid not in plans and sid != "s003"]

@@ -166,7 +166,9 @@ class FakeGrade:
 class Server:
     """A uvicorn server on 127.0.0.1:<free port> in a thread, for one test."""
 
-    def __init__(self, course_path: Path, db: str, grade=None, workers: int = 1, **app_kw):
+    def __init__(
+        self, course_path: Path, db: str, grade=None, workers: int = 1, executor=None, **app_kw
+    ):
         import uvicorn
         from convgrade.grader.executors import get_executor
         from convgrade.grader.service.app import create_app
@@ -181,9 +183,8 @@ class Server:
         sync_roster(self.store, self.course.roster)
         self.tokens = issue_tokens(self.store)
         self.grade = grade
-        self.dispatcher = Dispatcher(
-            self.course, self.store, get_executor("local", workers=workers), grade
-        )
+        executor = executor or get_executor("local", workers=workers)
+        self.dispatcher = Dispatcher(self.course, self.store, executor, grade)
         self.app = create_app(self.course, self.store, self.dispatcher, **app_kw)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
