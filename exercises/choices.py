@@ -9,7 +9,7 @@ shape), else the last part of type ``choice``; ``None`` when the exercise offers
 >>> choice_part(ex)
 'output'
 >>> [(o.value, o.correct) for o in options(ex, "output", 0)]
-[([2, 5, 8, 11, 14, 17], True), ([1, 4, 7, 10, 13, 16], False)]
+[([2, 5, 8, 11, 14], False), ([2, 5, 8, 11, 14, 17], True), ([1, 4, 7, 10, 13, 16], False)]
 """
 
 from __future__ import annotations

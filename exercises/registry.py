@@ -29,10 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParamError
+from .errors import ParamError, did_you_mean
 from .model import Exercise, Misconception, Part
 
-#: Module names under exercises.generators, in the order `grade kinds` lists them.
+#: The kinds: module names under :mod:`convgrade.exercises.generators` (each defines ``KIND``),
+#: in the order `grade kinds` lists them. The one place a new kind is registered.
 KIND_MODULES = (
     "conv1d",
     "conv2d",
@@ -86,12 +87,7 @@ _KINDS: dict[str, Kind] = {}
 def _load() -> dict[str, Kind]:
     if not _KINDS:
         for mod in KIND_MODULES:
-            try:
-                kind = importlib.import_module(f"convgrade.exercises.generators.{mod}").KIND
-            except ModuleNotFoundError as exc:  # a kind not written yet
-                if exc.name != f"convgrade.exercises.generators.{mod}":
-                    raise
-                continue
+            kind = importlib.import_module(f"convgrade.exercises.generators.{mod}").KIND
             _KINDS[kind.name] = kind
     return _KINDS
 
@@ -105,7 +101,7 @@ def get_kind(name: str) -> Kind:
     """The kind called ``name``; a :class:`ParamError` listing the known kinds otherwise."""
     known = _load()
     if name not in known:
-        raise ParamError("kind", "one of " + ", ".join(known), name)
+        raise ParamError("kind", "one of " + ", ".join(known), name, did_you_mean(name, known))
     return known[name]
 
 
@@ -133,7 +129,11 @@ def generate(
     given = dict(params or {})
     unknown = sorted(set(given) - set(k.params))
     if unknown:
-        raise ParamError(unknown[0], f"one of the parameters of {k.name}: " + ", ".join(k.params))
+        raise ParamError(
+            unknown[0],
+            f"one of the parameters of {k.name}: " + ", ".join(k.params),
+            hint=did_you_mean(unknown[0], k.params),
+        )
     if all(name in given or name in k.defaults for name in k.params):
         full = {**k.defaults, **given}
         return _finish(k, seed, difficulty, k.validate(full), strict=False)

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from convgrade.exercises.errors import ConvgradeError, ParamError
+from convgrade.exercises.errors import ConvgradeError, ParamError, SpecError, did_you_mean
 from convgrade.grader.devices import KERAS_BACKENDS
 from convgrade.grader.limits import parse_seconds, parse_size
 
@@ -25,16 +25,6 @@ else:  # pragma: no cover
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
 RULES = ("tiers", "linear")
-
-
-class SpecError(ConvgradeError):
-    """A problem in an assignment spec: names the file and the key."""
-
-    def __init__(self, source: str, key: str, expected: str, got: Any = None) -> None:
-        msg = f"{source}: '{key}': expected {expected}"
-        if got is not None:
-            msg += f", got {got!r}"[:200]
-        super().__init__(msg)
 
 
 @dataclass(frozen=True)
@@ -177,7 +167,8 @@ class _Reader:
     def done(self) -> None:
         extra = sorted(set(self.table) - self.used)
         if extra:
-            raise SpecError(self.source, self.prefix + extra[0], "no such key (unknown)")
+            hint = did_you_mean(extra[0], self.used)
+            raise SpecError(f"{self.source}: unknown key '{self.prefix}{extra[0]}'{hint}")
 
 
 def _image_size(source: str, value: list) -> tuple[int, int]:
@@ -327,6 +318,7 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
             raise ConvgradeError(f"{path}: cannot read assignment spec ({exc.strerror})") from None
         return parse_assignment(text, str(path))
     raise ConvgradeError(
-        f"unknown assignment '{text_name}': expected one of {', '.join(builtin_names())} "
+        f"unknown assignment '{text_name}'{did_you_mean(text_name, builtin_names())}: "
+        f"expected one of {', '.join(builtin_names())} "
         "or a path to a .toml spec"
     )

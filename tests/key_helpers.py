@@ -1,5 +1,5 @@
-"""Test helpers: a key.json in the INTERFACES.md layout made with exercises.generate, answer
-sheets written the ways students write them. Until `grade build` lands these stand in for it."""
+"""Test helpers: a key.json in the `grade build` layout (docs/problem-sets.md) made with
+exercises.generate, answer sheets written the ways students write them."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from convgrade.cli import options
 from convgrade.cli.engine import engine_options, gpu_share, make_executor
 from convgrade.cli.submit import (
     UNSAFE_HELP,
@@ -60,12 +61,10 @@ def _bar(fraction: float, width: int = 24) -> str:
     show_default=True,
     help="How many submissions to grade at once (each in its own sandbox).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
+@options.out(
+    "Results folder: <student>/result.json + report.html, gradebooks, summary.",
     required=True,
-    help="Results folder: <student>/result.json + report.html, gradebooks, summary.",
+    dest="out_dir",
 )
 @click.option(
     "--resume",
@@ -76,11 +75,14 @@ def _bar(fraction: float, width: int = 24) -> str:
 @engine_options
 @click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
 @_placement_options
+@options.quiet("No progress line; only the summary.")
 def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, seed,
           workers, out_dir, resume, regrade, engine, ray_address, cpus_per_job, gpus_per_job,
           memory_per_job, unsafe_no_sandbox, device, keras_backend):  # fmt: skip
-    """Grade every submission in FOLDER: one .py/.ipynb file or one folder per student (the
-    file or folder name is the student id).
+    """Grade a class: every submission in FOLDER, several at once, each in its own sandbox.
+
+    FOLDER holds one .py/.ipynb file or one folder per student (the file or folder name is
+    the student id).
 
     Each submission runs in its own isolated process under the assignment's limits
     (--time-limit and --memory-limit can only tighten them); a crash, hang or limit stops that
@@ -94,10 +96,10 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
 
     \b
     Example:
-      grade batch submissions/ -a digits-cnn --workers 2 --out graded/
-      grade batch submissions/ -a digits-cnn --workers 2 --out graded/ --resume
+      grade batch submissions/ -a digits-cnn --workers 2 -o graded/
+      grade batch submissions/ -a digits-cnn --workers 2 -o graded/ --resume
       grade batch submissions/ -a cifar10-cnn --engine ray --ray-address auto \\
-            --gpus-per-job 0.125 --out graded/
+            --gpus-per-job 0.125 -o graded/
     """
     from convgrade.grader.batch import run_batch
     from convgrade.grader.isolation import BackendUnavailable, check_not_unsafe, resolve_backend
@@ -141,7 +143,8 @@ def batch(folder, assignment, epochs, time_limit, memory_limit, backend, data, s
         line.append(StatusLine(total, skipped))
 
     def on_done(student: str, result: dict, counts: Counter) -> None:
-        line[0].update(student, result, counts)
+        if options.verbosity() >= 0:
+            line[0].update(student, result, counts)
 
     try:
         summary = run_batch(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import click
+
+from convgrade.cli import messages, options
 
 #: Show a progress bar (on a terminal) from this many papers on.
 PROGRESS_FROM = 30
@@ -13,7 +16,7 @@ PROGRESS_FROM = 30
 
 def _progress(items: Iterable, label: str) -> Iterable:
     items = list(items)
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     if len(items) < PROGRESS_FROM or not err.isatty():
         yield from items
         return
@@ -21,14 +24,18 @@ def _progress(items: Iterable, label: str) -> Iterable:
         yield from bar
 
 
+def _formats_help() -> str:
+    from convgrade.exercises.problemset.output import FORMATS
+
+    return (
+        f"Comma-separated subset of: {', '.join(FORMATS)} "
+        "(default: every format available in this installation)."
+    )
+
+
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output directory (replaced as a whole when the build succeeds).",
-)
+@options.out("Output folder (replaced as a whole when the build succeeds).", required=True)
 @click.option(
     "--roster",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -42,13 +49,14 @@ def _progress(items: Iterable, label: str) -> Iterable:
     help="Without a roster: variants per question (versions A, B, ...); default 1.",
 )
 @click.option(
-    "--format",
+    "--formats",
     "formats",
+    cls=options.DerivedHelp,
+    help_from=_formats_help,
     metavar="LIST",
     default=None,
-    help="Comma-separated subset of html,markdown,pdf,key,moodle,gift,canvas,qti21,blackboard "
-    "(default: every format available in this installation).",
 )
+@click.option("--format", "formats", hidden=True, help="Old spelling of --formats.")
 @click.option(
     "--reroll",
     "rerolls",
@@ -63,6 +71,8 @@ def _progress(items: Iterable, label: str) -> Iterable:
     help="File holding the course secret (default: $CONVGRADE_SECRET). Never written out.",
 )
 @click.option("--check", is_flag=True, help="Also report variant quality (check.txt/.json).")
+@options.quiet("Print only the summary line (no notes, no warnings).")
+@options.verbose("Also print the time each stage took.")
 def build(
     spec: Path,
     out: Path,
@@ -73,7 +83,7 @@ def build(
     secret_file: Path | None,
     check: bool,
 ) -> None:
-    """Build the problem set described by SPEC (a TOML file) into --out.
+    """Build the problem set in SPEC (a TOML file): handouts, answer key, LMS quizzes.
 
     \b
     Outputs: handout.html, handout.md, handout.pdf (every paper, a page each),
@@ -83,9 +93,9 @@ def build(
 
     \b
     Examples:
-      grade build examples/week3.toml --out build/w3 --variants 4
-      CONVGRADE_SECRET=... grade build examples/week3.toml --out build/w3 \\
-          --roster examples/roster.csv --format html,pdf,key --check
+      grade build examples/week3.toml -o build/w3 --variants 4
+      CONVGRADE_SECRET=... grade build examples/week3.toml -o build/w3 \\
+          --roster examples/roster.csv --formats html,pdf,key --check
     """
     from convgrade.exercises.problemset import build as run_build
 
@@ -101,10 +111,12 @@ def build(
         progress=_progress,
     )
     ps = result.problemset
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    level = options.verbosity()
+    if level >= 0:
+        for note in result.notes:
+            messages.echo("note", note)
+        for warning in result.warnings:  # the writers word one line per message
+            messages.echo("warning", warning)
     if result.check:
         click.echo(result.check, nl=False)
     who = f"{len(ps.papers)} students" if ps.roster else f"{len(ps.papers)} version(s)"
@@ -115,5 +127,7 @@ def build(
     )
     if rerolled:
         click.echo("rerolled: " + ", ".join(f"{p.id} ({p.reroll})" for p in ps.papers if p.reroll))
-    if result.warnings:
+    if result.warnings and level >= 0:
         click.echo(f"{len(result.warnings)} warning(s) from the LMS writers (see above)")
+    if level > 0:
+        click.echo("timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))

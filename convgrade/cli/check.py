@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from convgrade.cli import options
 from convgrade.exercises.answer_sheets import AnswerFileError, check_sheet, load_answers, load_key
 
 
@@ -21,34 +22,36 @@ def _existing(path: str, what: str) -> Path:
 @click.argument("answers", metavar="ANSWERS")
 @click.option("--key", "key_path", required=True, metavar="KEY", help="The key.json of the set.")
 @click.option("--student", default=None, help="Student id (default: the sheet's `student`).")
-@click.option("--json", "as_json", is_flag=True, help="Print the marks as JSON.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "html"]),
+    type=options.Choice(["text", "html", "json"]),
     default="text",
     show_default=True,
-    help="Report format (ignored with --json).",
+    help="Report format; json: the marks as JSON.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@options.solution(default=True, help="Include the worked solutions.")
 @click.option(
     "--allow-edited-key",
     is_flag=True,
     help="Mark with a key.json whose digest does not match its content (edited by hand).",
 )
-@click.option("--no-solution", is_flag=True, help="Leave out the worked solutions.")
 @click.option(
     "--hide-answers",
     is_flag=True,
     help="Leave out the right answers and the worked solutions (feedback before a deadline).",
 )
+@options.out("Write the report to this file (default: standard output).", folder=False)
 def check(
     answers: str,
     key_path: str,
     student: str | None,
-    as_json: bool,
     fmt: str,
-    no_solution: bool,
+    as_json: bool,
+    solution: bool,
     hide_answers: bool,
+    out: Path | None,
     allow_edited_key: bool,
 ) -> None:
     """Mark one answer sheet against KEY; name the likely mistakes.
@@ -58,13 +61,14 @@ def check(
     \b
     Examples:
       grade check students/s001/answers.toml --key key.json
-      grade check answers.json --key key.json --student s001 --json
+      grade check answers.json --key key.json --student s001 --format json
+      grade check answers.toml --key key.json --format html -o feedback.html
     """
     key = load_key(_existing(key_path, "key file"), allow_edited=allow_edited_key)
     sheet = load_answers(_existing(answers, "answer file"))
     result = check_sheet(key, sheet, student)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(feedback=True), indent=2))
+    if as_json or fmt == "json":
+        _emit(json.dumps(result.to_dict(feedback=True), indent=2) + "\n", out)
         return
     from convgrade.exercises.feedback import render_student
 
@@ -76,18 +80,23 @@ def check(
         result,
         fmt,
         exercises,
-        solution=not (no_solution or hide_answers),
+        solution=solution and not hide_answers,
         show_key=not hide_answers,
     )
-    click.echo(text, nl=False)
+    _emit(text, out)
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
 
 
 @click.command("check-all")
 @click.argument("folder", metavar="DIR")
 @click.option("--key", "key_path", required=True, metavar="KEY", help="The key.json of the set.")
-@click.option(
-    "--out", required=True, metavar="DIR", help="Output folder (replaced atomically when done)."
-)
+@options.out("Output folder (replaced atomically when done).", required=True)
 @click.option(
     "--hide-answers",
     is_flag=True,
@@ -99,13 +108,17 @@ def check(
     help="Mark with a key.json whose digest does not match its content (edited by hand).",
 )
 def check_all(
-    folder: str, key_path: str, out: str, hide_answers: bool, allow_edited_key: bool
+    folder: str, key_path: str, out: Path, hide_answers: bool, allow_edited_key: bool
 ) -> None:
     """Mark a whole class: every answer sheet in DIR against KEY.
 
     DIR holds one answers file per student (<id>.toml / <id>.json) or the `grade build` layout
     (students/<id>/answers.toml). Writes gradebook-canvas.csv, gradebook-moodle.csv,
     gradebook.csv, feedback/<id>.txt|html, results.json and report.html into --out.
+
+    \b
+    Example:
+      grade check-all build/w3/students --key build/w3/key.json -o marked/w3
     """
     from convgrade.exercises.class_check import check_class, write_outputs
 

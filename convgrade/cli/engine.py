@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from convgrade.cli.options import Choice
 from convgrade.grader.executors import Executor, executor_names, get_executor
 
 
@@ -15,7 +16,7 @@ def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--engine, --ray-address, --cpus-per-job, --gpus-per-job, --memory-per-job."""
     options = [
         click.option(
-            "--engine", type=click.Choice(executor_names()), default="local", show_default=True,
+            "--engine", type=Choice(executor_names()), default="local", show_default=True,
             help="Where jobs run: local threads (each job sandboxed) or Ray tasks on a cluster.",
         ),
         click.option(

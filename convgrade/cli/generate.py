@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import click
 
+from convgrade.cli import options
 from convgrade.exercises import generate as make_exercise
 from convgrade.exercises import kinds as all_kinds
 from convgrade.exercises.errors import ParamError
@@ -16,7 +18,12 @@ BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 @click.command()
 def kinds() -> None:
-    """List the exercise kinds, one line each."""
+    """List the exercise kinds, one line each.
+
+    \b
+    Example:
+      grade kinds
+    """
     table = all_kinds()
     width = max(len(name) for name in table)
     for name, kind in table.items():
@@ -39,20 +46,9 @@ def parse_param(text: str) -> tuple[str, object]:
 
 
 @click.command()
-@click.argument("kind")
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Seed of the random instance (the same seed gives the same exercise).",
-)
-@click.option(
-    "--difficulty",
-    type=click.IntRange(1, 3),
-    default=2,
-    show_default=True,
-    help="1 (warm-up) to 3 (exam).",
-)
+@options.kind()
+@options.seed()
+@options.difficulty()
 @click.option(
     "--param",
     "params",
@@ -64,14 +60,21 @@ def parse_param(text: str) -> tuple[str, object]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown", "html"]),
+    type=options.Choice(["text", "json", "markdown", "html"]),
     default="text",
     show_default=True,
     help="Output format.",
 )
-@click.option("--solution", is_flag=True, help="Include the answers and the worked solution.")
+@options.solution(default=False)
+@options.out("Write the exercise to this file (default: standard output).", folder=False)
 def generate(
-    kind: str, seed: int | None, difficulty: int, params: tuple[str, ...], fmt: str, solution: bool
+    kind: str,
+    seed: int | None,
+    difficulty: int,
+    params: tuple[str, ...],
+    fmt: str,
+    solution: bool,
+    out: Path | None,
 ) -> None:
     """Generate one exercise of KIND (see `grade kinds`).
 
@@ -79,13 +82,17 @@ def generate(
     Examples:
       grade generate conv2d --seed 1 --solution
       grade generate conv1d --param 'input=[0,1,2,3,4,5,6]' --param 'kernel=[1,2]'
-      grade generate pooling --difficulty 3 --format json
+      grade generate pooling --difficulty 3 --format json -o pooling.json
     """
     fixed = dict(parse_param(p) for p in params)
     ex = make_exercise(kind, seed=seed, difficulty=difficulty, params=fixed or None)
     if fmt == "json":
-        click.echo(json.dumps(ex.to_dict(), indent=2))
-        return
-    from convgrade.exercises.render import render
+        text = json.dumps(ex.to_dict(), indent=2) + "\n"
+    else:
+        from convgrade.exercises.render import render
 
-    click.echo(render(ex, fmt, solution=solution), nl=False)
+        text = render(ex, fmt, solution=solution)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import click
 
+from convgrade.cli import options
 from convgrade.exercises import generate, get_kind, kinds
 from convgrade.exercises.answers import HOW_TO_WRITE, AnswerError, is_blank, parse
 from convgrade.exercises.model import Part
@@ -103,20 +104,9 @@ def read_answer(part: Part, letter: str) -> str | None:
 
 
 @click.command()
-@click.argument("kind", required=False)
-@click.option(
-    "--difficulty",
-    type=click.IntRange(1, 3),
-    default=2,
-    show_default=True,
-    help="1 (warm-up) to 3 (exam).",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Seed of the first exercise; the n-th exercise uses seed + n - 1.",
-)
+@options.kind(required=False)
+@options.difficulty()
+@options.seed("Seed of the first exercise; the n-th exercise uses seed + n - 1.")
 def practice(kind: str | None, difficulty: int, seed: int | None) -> None:
     """Practise in the terminal, with diagnoses and worked solutions.
 
@@ -125,6 +115,11 @@ def practice(kind: str | None, difficulty: int, seed: int | None) -> None:
 
     Matrices: one row per line (or [[1, 2], [3, 4]] on one line), end with an empty line.
     An empty answer skips the part. Type q (or press Ctrl-D) to stop and see the summary.
+
+    \b
+    Examples:
+      grade practice
+      grade practice conv2d --difficulty 1
     """
     from convgrade.exercises.checking import check_exercise
     from convgrade.exercises.feedback import render_question

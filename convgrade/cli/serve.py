@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from convgrade.cli import options
 from convgrade.cli.engine import engine_options, make_executor
 from convgrade.exercises.errors import ConvgradeError
 
@@ -58,13 +59,7 @@ def sync_roster(store, students) -> None:
     show_default=True,
     help="How many submissions to grade at once (each in its own sandbox).",
 )
-@click.option(
-    "--backend",
-    type=click.Choice(["auto", "bwrap", "subprocess"]),
-    default="auto",
-    show_default=True,
-    help="Isolation of each grading run, as for grade batch.",
-)
+@options.backend()
 @engine_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -74,8 +69,8 @@ def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, 
 
     \b
     Example:
-      grade tokens examples/roster.csv --out tokens.csv
       grade serve examples/course.toml --workers 2 --port 8000
+      grade tokens examples/roster.csv -o tokens.csv      # first: the students' tokens
       grade serve course.toml --engine ray --ray-address HEAD:6379 --db postgresql://...
 
     With --engine ray each submission is graded as a Ray task on the cluster (students then see
@@ -117,13 +112,17 @@ def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, 
 @click.command()
 @click.argument("roster", type=click.Path(path_type=Path))
 @_db_option
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="CSV for mail merge: student_id,name,email,token (+ instructor).")  # fmt: skip
+@options.out("CSV for mail merge: student_id,name,email,token (+ instructor).", required=True,
+             folder=False)  # fmt: skip
 def tokens(roster, db, out):
     """Issue a personal token to every student of ROSTER (and one instructor token).
 
     The database keeps only their hashes; OUT is the only copy of the tokens. Running it again
     replaces every token.
+
+    \b
+    Example:
+      grade tokens examples/roster.csv -o tokens.csv
     """
     need_service_extra("tokens")
     from convgrade.grader.service.auth import hash_token, new_token
@@ -158,7 +157,12 @@ def tokens(roster, db, out):
 @click.argument("url")
 @click.option("--token", help="The token (asked for when not given).")
 def login(url, token):
-    """Store your personal token for the grading server at URL (checked with the server)."""
+    """Store your personal token for the grading server at URL (checked with the server).
+
+    \b
+    Example:
+      grade login https://grading.example.edu
+    """
     need_service_extra("login")
     from convgrade.grader.service.client import Client, save_token
 

@@ -7,14 +7,18 @@ from pathlib import Path
 
 import click
 
+from convgrade.cli import options
 from convgrade.exercises.errors import ConvgradeError
-
-BACKENDS = ["auto", "bwrap", "subprocess"]
 
 
 @click.command()
 def assignments() -> None:
-    """List the built-in model assignments."""
+    """List the built-in model assignments.
+
+    \b
+    Example:
+      grade assignments
+    """
     from convgrade.grader.assignment import builtin_names, load_assignment
 
     names = builtin_names()
@@ -48,11 +52,11 @@ def _placement_options(f):
     from convgrade.grader.devices import DEVICES, KERAS_BACKENDS
 
     f = click.option(
-        "--keras-backend", type=click.Choice(KERAS_BACKENDS), default=None,
+        "--keras-backend", type=options.Choice(KERAS_BACKENDS), default=None,
         help="Train with this Keras backend (default: the assignment's, normally tensorflow).",
     )(f)  # fmt: skip
     return click.option(
-        "--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+        "--device", type=options.Choice(DEVICES), default="auto", show_default=True,
         help="Train on the CPU or an NVIDIA GPU (auto: a GPU when this machine has one).",
     )(f)  # fmt: skip
 
@@ -90,20 +94,16 @@ def show_progress(info: dict) -> None:
 def _options(f):
     for opt in reversed(
         [
-            click.option("--assignment", "-a", required=True,
-                         help="A built-in assignment (`grade assignments`) or a .toml spec."),
+            options.assignment(),
             click.option("--epochs", type=click.IntRange(min=1),
                          help="Override the assignment's epoch budget (e.g. for a quick run)."),
             click.option("--time-limit", metavar="SECONDS",
                          help="Lower the spec's wall-time limit: 90, 90s, 10m."),
             click.option("--memory-limit", metavar="SIZE",
                          help="Lower the spec's memory limit: 2G, 512M."),
-            click.option("--backend", type=click.Choice(BACKENDS), default="auto",
-                         show_default=True, help="Isolation: bubblewrap sandbox or plain process."),
-            click.option("--data", "data", metavar="PATH",
-                         help="A local copy of the data set (cifar-10-batches-py folder, or a "
-                         "Stack Overflow folder with train/ and test/)."),
-            click.option("--seed", type=int, help="Override the assignment's training seed."),
+            options.backend(),
+            options.data(),
+            options.seed("Override the assignment's training seed."),
         ]
     ):  # fmt: skip
         f = opt(f)
@@ -121,14 +121,13 @@ def _assignment(name: str, epochs: int | None, seed: int | None):
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @_options
-@click.option("--out", "out_dir", type=click.Path(path_type=Path),
-              help="Write result.json, results.json (Gradescope), report.html here.")  # fmt: skip
-@click.option("--quiet", "-q", is_flag=True, help="No per-epoch progress.")
+@options.out("Write result.json, results.json (Gradescope), report.html here.", dest="out_dir")
+@options.quiet("No per-epoch progress.")
 @click.option("--unsafe-no-sandbox", is_flag=True, help=UNSAFE_HELP)
 @_placement_options
 @click.option("--server", metavar="URL",
               help="Grade on the course's server (token from `grade login URL`).")  # fmt: skip
-def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir, quiet,
+def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, seed, out_dir,
            unsafe_no_sandbox, device, keras_backend, server):  # fmt: skip
     """Train the Keras model that FILE builds and score it on the assignment's test set.
 
@@ -139,16 +138,16 @@ def submit(file, assignment, epochs, time_limit, memory_limit, backend, data, se
     \b
     Examples:
       grade submit examples/submissions/digits-cnn/lecture_cnn.py -a digits-cnn
-      grade submit mine.ipynb -a cifar10-cnn --out results/ --data ~/cifar-10-batches-py
+      grade submit mine.ipynb -a cifar10-cnn -o results/ --data ~/cifar-10-batches-py
     """
     if server:
         from convgrade.cli.serve import submit_remote
 
-        sys.exit(submit_remote(file, assignment, server, quiet))
+        sys.exit(submit_remote(file, assignment, server, options.verbosity() < 0))
     a = _assignment(assignment, epochs, seed)
     limits = _limits(a, time_limit, memory_limit)
     where = _placement(a, device, keras_backend)
-    progress = None if quiet else show_progress
+    progress = show_progress if options.verbosity() >= 0 else None
     grade = _grader(limits, backend, data, progress, unsafe_no_sandbox, where)
     res = grade(file, a, out_dir)
     click.echo(summary(res))
@@ -185,26 +184,29 @@ def summary(res) -> str:
 
 
 @click.command()
-@click.argument("assignment")
+@click.argument("assignment", type=options.AssignmentName())
 @click.option("--reference", required=True, type=click.Path(path_type=Path),
               help="A reference solution (.py or .ipynb).")  # fmt: skip
 @click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many seeds to train with.")  # fmt: skip
 @click.option("--sigmas", type=float, default=2.0, show_default=True,
               help="Top threshold = mean - SIGMAS x standard deviation.")  # fmt: skip
-@click.option("--write", "write_path", type=click.Path(path_type=Path),
+@click.option("-o", "--out", "--write", "write_path", type=click.Path(path_type=Path),
               help="Write the spec with the suggested thresholds to this .toml file.")  # fmt: skip
 @click.option("--epochs", type=click.IntRange(min=1), help="Override the epoch budget.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
-@click.option("--data", metavar="PATH", help="A local copy of the data set.")
+@options.backend()
+@options.data()
+@options.quiet("No line per training run.")
 def calibrate(assignment, reference, runs, sigmas, write_path, epochs, backend, data):
-    """Train a REFERENCE solution --runs times (seeds seed, seed+1, ...) and suggest thresholds
-    at mean − 2σ of its test accuracy.
+    """Suggest accuracy thresholds for ASSIGNMENT from --runs trainings of a reference solution.
+
+    Trains REFERENCE with seeds seed, seed+1, ... and suggests thresholds at mean − 2σ of its
+    test accuracy.
 
     \b
     Example:
       grade calibrate digits-cnn --reference examples/submissions/digits-cnn/lecture_cnn.py \\
-          --runs 5 --write my-digits.toml
+          --runs 5 -o my-digits.toml
     """
     from convgrade.grader.calibrate import calibrate as run_calibration
     from convgrade.grader.calibrate import write_spec
@@ -215,6 +217,8 @@ def calibrate(assignment, reference, runs, sigmas, write_path, epochs, backend, 
     grade = _grader(_limits(a, None, None), backend, data, None)
 
     def on_run(seed, res):
+        if options.verbosity() < 0:
+            return
         acc = f"{res.accuracy:.4f}" if res.accuracy is not None else res.status
         click.echo(f"seed {seed}: accuracy {acc} ({res.wall_seconds:.1f} s)", err=True)
 

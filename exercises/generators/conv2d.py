@@ -14,10 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
-from ..model import Part
-from ..reference.grid import NO_PADS, correlate_variants, flat_kernels, pad2d
-from ..registry import Kind, Solved
-from .shapes import (
+from ..geometry import (
     check_fits,
     constant_grid,
     conv_pads,
@@ -25,9 +22,12 @@ from .shapes import (
     fitting_paddings,
     input_length,
     pair_value,
-    pick,
     size_steps,
 )
+from ..model import Part
+from ..reference.grid import NO_PADS, correlate_variants, flat_kernels, pad2d
+from ..registry import Kind, Solved
+from ..sampling import pick
 
 
 @dataclass(frozen=True)

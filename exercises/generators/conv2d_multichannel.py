@@ -13,18 +13,18 @@ import numpy as np
 
 from .. import params as P
 from ..errors import ParamError
-from ..model import Part
-from ..registry import Kind, Solved
-from .conv2d import as_pair, conv_solution, sample_kernel
-from .shapes import (
+from ..geometry import (
     check_fits,
     constant_grid,
     draw_out,
     fitting_paddings,
     input_length,
     pair_value,
-    pick,
 )
+from ..model import Part
+from ..registry import Kind, Solved
+from ..sampling import pick
+from .conv2d import as_pair, conv_solution, sample_kernel
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ import numpy as np
 
 from .. import params as P
 from ..follow_through import follows
+from ..geometry import pair_value
 from ..model import Part
 from ..reference.conv import output_length
 from ..reference.pool import MODES, pool2d
 from ..registry import Kind, Solved
+from ..sampling import pick
 from . import conv2d, pooling
 from .conv2d import as_pair, conv_solution
-from .shapes import pair_value, pick
 
 NAMES = {
     "mode": "mode",

@@ -20,7 +20,7 @@ from ..follow_through import total_of
 from ..model import Part
 from ..reference.layers import check_layer, count_params, per_axis, spatial_rank
 from ..registry import Kind, Solved
-from .model_summary import pick
+from ..sampling import pick
 
 CLASSES = ("Conv2D", "Conv1D")
 MAX_LAYERS = 10

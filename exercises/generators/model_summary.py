@@ -21,6 +21,7 @@ from ..follow_through import total_of
 from ..model import Part
 from ..reference.layers import LayerResult, analyze, check_layer, format_shape, per_axis
 from ..registry import Kind, Solved
+from ..sampling import pick
 
 #: Misconceptions a model can show, in the order they are listed; each recomputes the model.
 MISCONCEPTIONS = (
@@ -59,11 +60,6 @@ def check_model(p: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- sampling
-
-
-def pick(rng: np.random.Generator, options) -> Any:
-    """One of ``options``, drawn uniformly (faster than ``rng.choice`` for short tuples)."""
-    return options[int(rng.integers(len(options)))]
 
 
 def sample_image(rng: np.random.Generator, difficulty: int, shape=None) -> dict[str, Any]:

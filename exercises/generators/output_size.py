@@ -21,7 +21,7 @@ from ..model import Part
 from ..reference.conv import output_length, pad_amounts
 from ..reference.layers import per_axis, spatial_rank, window_arg
 from ..registry import Kind, Solved
-from .model_summary import pick
+from ..sampling import pick
 
 LAYERS = (
     "Conv1D",

@@ -12,20 +12,20 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
-from ..model import Part
-from ..reference.pool import MODES, Windows, pool2d_modes, pool_cells, pool_windows
-from ..registry import Kind, Solved
-from .conv2d import as_pair, cell_labels
-from .shapes import (
+from ..geometry import (
     check_fits,
     constant_grid,
     draw_out,
     input_length,
     pair_value,
-    pick,
     size_steps,
     strides_or_none,
 )
+from ..model import Part
+from ..reference.pool import MODES, Windows, pool2d_modes, pool_cells, pool_windows
+from ..registry import Kind, Solved
+from ..sampling import pick
+from .conv2d import as_pair, cell_labels
 
 #: Tolerance of an answer with non-integer averages (students round to two decimals).
 TOLERANCE = 0.01

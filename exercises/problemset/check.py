@@ -45,7 +45,6 @@ def _fmt(x: float) -> str:
 
 def report(ps: ProblemSet) -> dict[str, Any]:
     """The report as data (``check.json``)."""
-    have_choices = mc.choices_module() is not None
     out: dict[str, Any] = {"set_id": ps.spec.set_id, "questions": []}
     for q in ps.questions:
         exs: list[Exercise] = (
@@ -83,21 +82,17 @@ def report(ps: ProblemSet) -> dict[str, Any]:
                             {"exercise": i, "misconception": m.id, "part": pid}
                         )
         if q.section.style == "multiple_choice":
-            if have_choices:
-                positions: Counter[int] = Counter()
-                sizes: Counter[int] = Counter()
-                for ex in exs:
-                    found = mc.options(ex)
-                    opts = found[1] if found else []
-                    sizes[len(opts)] += 1
-                    positions.update(i for i, o in enumerate(opts) if o.correct)
-                entry["correct_position"] = {str(k): positions[k] for k in sorted(positions)}
-                entry["option_counts"] = {str(k): sizes[k] for k in sorted(sizes)}
-                entry["asked_as_blanks"] = sizes.get(0, 0)
-            else:
-                entry["correct_position"] = None
+            positions: Counter[int] = Counter()
+            sizes: Counter[int] = Counter()
+            for ex in exs:
+                found = mc.options(ex)
+                opts = found[1] if found else []
+                sizes[len(opts)] += 1
+                positions.update(i for i, o in enumerate(opts) if o.correct)
+            entry["correct_position"] = {str(k): positions[k] for k in sorted(positions)}
+            entry["option_counts"] = {str(k): sizes[k] for k in sorted(sizes)}
+            entry["asked_as_blanks"] = sizes.get(0, 0)
         out["questions"].append(entry)
-    out["choices_available"] = have_choices
     return out
 
 
@@ -121,18 +116,12 @@ def report_text(rep: dict[str, Any], roster: bool) -> str:
                 f"  answers {pid} ({info['type']}){some}: {info['distinct']} distinct{rng}"
             )
         if "correct_position" in q:
-            pos = q["correct_position"]
-            if pos is None:
-                lines.append("  correct option position: skipped (exercises.choices not available)")
-            else:
-                letters = "abcdefghijklmnopqrstuvwxyz"
-                shown = " ".join(f"{letters[int(k)]}:{n}" for k, n in pos.items())
-                counts = ", ".join(f"{n}x {k} options" for k, n in q["option_counts"].items())
-                lines.append(f"  correct option position: {shown} ({counts})")
-                if q["asked_as_blanks"]:
-                    lines.append(
-                        f"  no distractors: {q['asked_as_blanks']} asked as blanks  <-- check"
-                    )
+            letters = "abcdefghijklmnopqrstuvwxyz"
+            shown = " ".join(f"{letters[int(k)]}:{n}" for k, n in q["correct_position"].items())
+            counts = ", ".join(f"{n}x {k} options" for k, n in q["option_counts"].items())
+            lines.append(f"  correct option position: {shown} ({counts})")
+            if q["asked_as_blanks"]:
+                lines.append(f"  no distractors: {q['asked_as_blanks']} asked as blanks  <-- check")
         bad = q["coinciding_distractors"]
         problems += len(bad)
         if bad:

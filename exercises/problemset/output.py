@@ -8,7 +8,6 @@ roster give byte-identical files (no timestamps, sorted JSON keys).
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 import os
@@ -21,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConvgradeError
-from . import mc, pdf
+from ..errors import ConvgradeError, did_you_mean
+from ..export import WRITERS
+from . import pdf
 from .assemble import ProblemSet, assemble, key_dict, part_points
 from .check import report, report_text
 from .documents import answer_sheet, html_page, key_bodies, markdown_doc, paper_body, typst_doc
@@ -31,9 +31,10 @@ from .roster import read_roster
 from .seeds import SECRET_ENV, load_secret, public_secret
 from .spec import load_spec
 
-#: Every format `grade build --format` knows, in output order.
-FORMATS = ("html", "markdown", "pdf", "key", "moodle", "gift", "canvas", "qti21", "blackboard")
-LMS_FORMATS = ("moodle", "gift", "canvas", "qti21", "blackboard")
+#: The LMS quiz formats: those registered in :mod:`convgrade.exercises.export`.
+LMS_FORMATS = tuple(WRITERS)
+#: Every format `grade build --formats` knows, in output order.
+FORMATS = ("html", "markdown", "pdf", "key", *LMS_FORMATS)
 #: Columns of key.csv.
 KEY_CSV_COLUMNS = (
     "student",
@@ -68,52 +69,31 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def lms_writers() -> dict[str, Callable]:
-    """``exercises.export.WRITERS`` (format -> writer(quiz, out_dir) -> warnings), if present."""
-    try:
-        mod = importlib.import_module("convgrade.exercises.export")
-    except ModuleNotFoundError as exc:
-        if exc.name != "convgrade.exercises.export":
-            raise
-        return {}
-    return dict(getattr(mod, "WRITERS", {}))
-
-
 def pdf_available() -> bool:
     return pdf.available()
 
 
-def _unavailable(fmt: str, writers: dict[str, Callable]) -> str | None:
+def _unavailable(fmt: str) -> str | None:
     if fmt == "pdf" and not pdf_available():
         return "format pdf is not available: it needs Typst (pip install 'convgrade[pdf]')"
-    if fmt in LMS_FORMATS and fmt not in writers:
-        return f"format {fmt} is not available: no LMS writer for it in exercises.export"
     return None
 
 
-def parse_formats(text: str | None, writers: dict[str, Callable]) -> tuple[list[str], list[str]]:
+def parse_formats(text: str | None) -> tuple[list[str], list[str]]:
     """(formats, notes): ``text`` a comma-separated subset of :data:`FORMATS`; None or ``all``
     means every format available here (the others are named in the notes)."""
     if text is None or text.strip() == "all":
-        chosen = [f for f in FORMATS if _unavailable(f, writers) is None]
-        notes = []
-        if "pdf" not in chosen:
-            notes.append(_unavailable("pdf", writers))
-        missing = [f for f in LMS_FORMATS if f not in chosen]
-        if missing:
-            notes.append(
-                f"format(s) {', '.join(missing)} not available: no LMS writer for them in "
-                "convgrade.exercises.export"
-            )
+        chosen = [f for f in FORMATS if _unavailable(f) is None]
+        notes = [_unavailable(f) for f in FORMATS if f not in chosen]
         return chosen, notes
     chosen = []
     for name in (t.strip() for t in text.split(",")):
         if name not in FORMATS:
             raise ConvgradeError(
-                f"--format: unknown format {name!r} (expected a comma-separated subset of "
-                f"{','.join(FORMATS)})"
+                f"--formats: unknown format {name!r}{did_you_mean(name, FORMATS)} "
+                f"(expected a subset of {','.join(FORMATS)})"
             )
-        problem = _unavailable(name, writers)
+        problem = _unavailable(name)
         if problem:
             raise ConvgradeError(problem)
         if name not in chosen:
@@ -177,8 +157,7 @@ def build(
             raise ConvgradeError("--variants and --roster exclude each other")
     else:
         secret = secret or public_secret(spec.set_id)
-    writers = lms_writers()
-    chosen, notes = parse_formats(formats, writers)
+    chosen, notes = parse_formats(formats)
     _check_out(out)
     counters: dict[str, int] = {}
     if students is not None:
@@ -199,18 +178,12 @@ def build(
         variants=variants or 1,
         progress=progress,
     )
-    mc_questions = [q.id for q in ps.questions if q.section.style == "multiple_choice"]
-    if mc_questions and mc.choices_module() is None:
-        notes.append(
-            f"{', '.join(mc_questions)}: multiple_choice shown as blanks on the handouts "
-            "(exercises.choices is not available)"
-        )
     result = BuildResult(out, ps, chosen, notes=notes)
     result.timings["generate"] = time.perf_counter() - t0
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        _write_all(ps, tmp, chosen, writers, result, progress, check)
+        _write_all(ps, tmp, chosen, result, progress, check)
         result.files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         _swap(tmp, out)
     except BaseException:
@@ -251,7 +224,7 @@ class _Clock:
             self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - t
 
 
-def _write_all(ps, tmp, chosen, writers, result, progress, check) -> None:
+def _write_all(ps, tmp, chosen, result, progress, check) -> None:
     each = progress or (lambda items, label: items)
     clock = _Clock(result.timings)
     spec = ps.spec
@@ -300,7 +273,7 @@ def _write_all(ps, tmp, chosen, writers, result, progress, check) -> None:
     for fmt in chosen:
         if fmt in LMS_FORMATS:
             with clock(fmt):
-                result.warnings.extend(writers[fmt](quiz, tmp))
+                result.warnings.extend(WRITERS[fmt](quiz, tmp))
     if check:
         with clock("check"):
             rep = report(ps)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConvgradeError, ParamError
+from ..errors import ParamError, SpecError, did_you_mean
 from ..quiz import STYLES
 from ..registry import generate, kinds
 
@@ -55,10 +55,6 @@ SECTION_KEYS = {
     "params",
     "answer_space",
 }
-
-
-class SpecError(ConvgradeError):
-    """A bad problem-set spec."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +128,8 @@ def parse_spec(data: dict[str, Any], where: str = "spec", sha256: str = "") -> S
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
         raise SpecError(
-            f"{where}: unknown key {unknown[0]!r} (expected {', '.join(sorted(TOP_KEYS))})"
+            f"{where}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], TOP_KEYS)} "
+            f"(expected {', '.join(sorted(TOP_KEYS))})"
         )
     title = _string(where, "title", data.get("title"), required=True)
     set_id = _string(where, "set_id", data.get("set_id"), required=True)
@@ -176,13 +173,17 @@ def _section(where: str, index: int, s: Any, space: str = "grid") -> Section:
     unknown = sorted(set(s) - SECTION_KEYS)
     if unknown:
         raise SpecError(
-            f"{at}: unknown key {unknown[0]!r} (expected {', '.join(sorted(SECTION_KEYS))})"
+            f"{at}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], SECTION_KEYS)} "
+            f"(expected {', '.join(sorted(SECTION_KEYS))})"
         )
     if "kind" not in s:
         raise SpecError(f"{at}: missing key 'kind' (one of {', '.join(kinds())})")
     kind = s["kind"]
     if kind not in kinds():
-        raise SpecError(f"{at}: key 'kind': unknown kind {kind!r} (one of {', '.join(kinds())})")
+        raise SpecError(
+            f"{at}: key 'kind': unknown kind {kind!r}{did_you_mean(kind, kinds())} "
+            f"(one of {', '.join(kinds())})"
+        )
     at = f"{at} ({s.get('title', kind)})"
     title = _string(at, "title", s.get("title", kind))
     count = _int(at, "count", s.get("count", 1), 1, 1000)

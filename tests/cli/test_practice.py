@@ -9,7 +9,7 @@ import sys
 import pexpect
 
 from convgrade import exercises
-from tests.conftest import ROOT, run_grade
+from tests.conftest import ROOT, invoke_grade, run_grade
 
 
 def _prompt(label: str) -> str:
@@ -74,5 +74,5 @@ def test_practice_without_a_terminal_ends_at_end_of_input():
 
 
 def test_practice_unknown_kind_is_a_user_error():
-    r = run_grade("practice", "convolution9d")
+    r = invoke_grade("practice", "convolution9d")
     assert r.returncode == 2 and r.stderr.startswith("error: parameter 'kind'")

@@ -8,28 +8,22 @@ from decimal import Decimal
 
 import pytest
 from convgrade.exercises.choices import canonical
-from convgrade.exercises.export import blackboard
 
 from tests.exercises.export.support import (
     asked_as_choice,
     dec,
     expected_blanks,
     mc_part,
-    quiz_all_kinds,
-    quiz_all_kinds_spec,
-    quiz_all_types,
     same_number,
     warned,
 )
 
-QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
+FORMAT = "blackboard"
 
 
-@pytest.fixture(scope="module", params=sorted(QUIZZES))
-def exported(request, tmp_path_factory):
-    quiz = QUIZZES[request.param]()
-    out = tmp_path_factory.mktemp(f"bb-{request.param}")
-    warnings = blackboard.write(quiz, out)
+@pytest.fixture(scope="module")
+def exported(written):
+    quiz, out, warnings = written
     return quiz, (out / "blackboard.txt").read_bytes(), warnings
 
 

@@ -18,22 +18,17 @@ from tests.exercises.export.support import (
     expected_blanks,
     manifest_schema,
     qti12_dtd,
-    quiz_all_kinds,
-    quiz_all_kinds_spec,
-    quiz_all_types,
     same_number,
     strip_namespaces,
     warned,
 )
 
-QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
+FORMAT = "canvas"
 
 
-@pytest.fixture(scope="module", params=sorted(QUIZZES))
-def exported(request, tmp_path_factory):
-    quiz = QUIZZES[request.param]()
-    out = tmp_path_factory.mktemp(f"canvas-{request.param}")
-    warnings = canvas.write(quiz, out)
+@pytest.fixture(scope="module")
+def exported(written):
+    quiz, out, warnings = written
     with zipfile.ZipFile(out / "canvas-qti12.zip") as zf:
         files = {name: zf.read(name) for name in zf.namelist()}
     return quiz, files, warnings

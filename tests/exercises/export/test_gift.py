@@ -18,21 +18,17 @@ from tests.exercises.export.support import (
     expected_blanks,
     mc_part,
     parse_gift,
-    quiz_all_kinds,
-    quiz_all_kinds_spec,
     quiz_all_types,
     same_number,
     warned,
 )
 
-QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
+FORMAT = "gift"
 
 
-@pytest.fixture(scope="module", params=sorted(QUIZZES))
-def exported(request, tmp_path_factory):
-    quiz = QUIZZES[request.param]()
-    out = tmp_path_factory.mktemp(f"gift-{request.param}")
-    warnings = gift.write(quiz, out)
+@pytest.fixture(scope="module")
+def exported(written):
+    quiz, out, warnings = written
     return quiz, parse_gift(out / "quiz.gift"), warnings
 
 

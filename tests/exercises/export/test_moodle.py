@@ -15,21 +15,17 @@ from tests.exercises.export.support import (
     expected_blanks,
     mc_part,
     parse_cloze,
-    quiz_all_kinds,
-    quiz_all_kinds_spec,
     quiz_all_types,
     same_number,
     scalars,
 )
 
-QUIZZES = {"kinds": quiz_all_kinds, "types": quiz_all_types, "spec": quiz_all_kinds_spec}
+FORMAT = "moodle"
 
 
-@pytest.fixture(scope="module", params=sorted(QUIZZES))
-def exported(request, tmp_path_factory):
-    quiz = QUIZZES[request.param]()
-    out = tmp_path_factory.mktemp(f"moodle-{request.param}")
-    warnings = moodle.write(quiz, out)
+@pytest.fixture(scope="module")
+def exported(written):
+    quiz, out, warnings = written
     return quiz, etree.parse(str(out / "moodle.xml")), warnings
 
 

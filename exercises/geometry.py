@@ -1,7 +1,4 @@
-"""Helpers shared by the 2-D kinds: output-size steps, parameter checks, out-first sampling.
-
-Not a kind itself (the registry loads only the modules it lists).
-"""
+"""Geometry shared by the 2-D kinds: padding, output-size steps, fit checks, out-first sampling."""
 
 from __future__ import annotations
 
@@ -10,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import params as P
-from ..errors import ParamError
-from ..reference.conv import output_length, pad_amounts
-from ..reference.grid import Pads
+from . import params as P
+from .errors import ParamError
+from .reference.conv import output_length, pad_amounts
+from .reference.grid import Pads
 
 AXES = ("rows", "columns")
 
@@ -133,17 +130,6 @@ def fitting_paddings(
     return tuple(p for p in paddings if isinstance(p, str) or explicit_ok(p, size, strides, out_hi))
 
 
-def pick(rng: np.random.Generator, options: tuple | list) -> Any:
-    """One of ``options`` (any values, tuples included), drawn with ``rng``.
-
-    A single option is returned without calling ``rng``: numpy draws nothing for a range of one
-    value either, so the random stream is the same, and the call costs more than the rest.
-    """
-    if len(options) == 1:
-        return options[0]
-    return options[int(rng.integers(len(options)))]
-
-
 def draw_out(
     rng: np.random.Generator,
     out: tuple[int, int],
@@ -155,7 +141,9 @@ def draw_out(
     """An output length from the range ``out``, capped so that the input length
     :func:`input_length` draws for it stays within ``max_n`` (unless ``out[0]`` needs more)."""
     hi = min(out[1], max(out[0], output_length(max_n - (s - 1), k, s, padding)))
-    return out[0] if hi == out[0] else int(rng.integers(out[0], hi + 1))  # no draw: see pick
+    return (
+        out[0] if hi == out[0] else int(rng.integers(out[0], hi + 1))
+    )  # no draw: see sampling.pick
 
 
 def constant_grid(m: list[list[Any]]) -> bool:
