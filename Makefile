@@ -41,7 +41,7 @@ test: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check exercises grader tests benchmarks
+	$(BIN)/ruff format --check convgrade exercises grader tests benchmarks docs/*.py setup.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
