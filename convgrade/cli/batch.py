@@ -53,14 +53,6 @@ def _bar(fraction: float, width: int = 24) -> str:
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @_options
-@click.option(
-    "--workers",
-    "-j",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="How many submissions to grade at once (each in its own sandbox).",
-)
 @options.out(
     "Results folder: <student>/result.json + report.html, gradebooks, summary.",
     required=True,

@@ -13,8 +13,12 @@ from convgrade.grader.executors import Executor, executor_names, get_executor
 
 
 def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--engine, --ray-address, --cpus-per-job, --gpus-per-job, --memory-per-job."""
+    """-j/--workers, --engine, --ray-address, --cpus-per-job, --gpus-per-job, --memory-per-job."""
     options = [
+        click.option(
+            "--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+            help="How many submissions to grade at once (each in its own sandbox).",
+        ),
         click.option(
             "--engine", type=Choice(executor_names()), default="local", show_default=True,
             help="Where jobs run: local threads (each job sandboxed) or Ray tasks on a cluster.",

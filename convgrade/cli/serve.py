@@ -51,14 +51,6 @@ def sync_roster(store, students) -> None:
 @click.command()
 @click.argument("course_file", type=click.Path(path_type=Path))
 @_db_option
-@click.option(
-    "--workers",
-    "-j",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="How many submissions to grade at once (each in its own sandbox).",
-)
 @options.backend()
 @engine_options
 @click.option("--host", default="127.0.0.1", show_default=True)

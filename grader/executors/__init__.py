@@ -21,6 +21,7 @@ list it in :data:`EXECUTORS` (``"module:Class"``, imported only when used).
 from __future__ import annotations
 
 import importlib
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -45,6 +46,10 @@ class ExecutorError(ConvgradeError):
 class Executor(ABC):
     """Runs grading jobs somewhere, ``capacity`` at a time. Use as a context manager."""
 
+    def __init__(self) -> None:
+        self._jobs: dict[Any, Any] = {}
+        self._jobs_lock = threading.Lock()
+
     #: how many jobs run at once.
     capacity: int
     #: True when jobs run in other processes or machines: a job must then be a picklable
@@ -57,9 +62,30 @@ class Executor(ABC):
     ) -> Future:
         """Start ``fn(*args)`` for ``job_id``; the future holds its return value or exception."""
 
-    @abstractmethod
     def running(self) -> int:
         """How many submitted jobs have not finished yet."""
+        with self._jobs_lock:
+            return len(self._jobs)
+
+    def _track(self, job_id: Any, handle: Any, fut: Future, on_done: DoneCallback | None) -> Future:
+        """Count ``job_id`` (with its executor-specific ``handle``) as running until ``fut``
+        finishes, then call ``on_done``. Subclasses' ``submit`` ends with this."""
+        with self._jobs_lock:
+            self._jobs[job_id] = handle
+
+        def done(f: Future) -> None:
+            with self._jobs_lock:
+                self._jobs.pop(job_id, None)
+            if on_done is not None:
+                on_done(job_id, f)
+
+        fut.add_done_callback(done)
+        return fut
+
+    def _handles(self) -> list[Any]:
+        """The handles of the jobs running now."""
+        with self._jobs_lock:
+            return list(self._jobs.values())
 
     def free(self) -> int:
         """How many more jobs may be submitted now without queueing inside the executor."""

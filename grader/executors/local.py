@@ -4,7 +4,6 @@ exactly as ``grade batch --workers N`` does)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -19,29 +18,14 @@ class LocalExecutor(Executor):
         if workers < 1:
             raise ExecutorError(f"--workers: expected at least 1, got {workers}")
         self.capacity = workers
+        super().__init__()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
-        self._lock = threading.Lock()
-        self._running = 0
 
     def submit(
         self, job_id: Any, fn: Callable[..., Any], *args: Any, on_done: DoneCallback | None = None
     ) -> Future:
-        with self._lock:
-            self._running += 1
         fut = self._pool.submit(fn, *args)
-
-        def done(f: Future) -> None:
-            with self._lock:
-                self._running -= 1
-            if on_done is not None:
-                on_done(job_id, f)
-
-        fut.add_done_callback(done)
-        return fut
-
-    def running(self) -> int:
-        with self._lock:
-            return self._running
+        return self._track(job_id, fut, fut, on_done)
 
     def shutdown(self, wait: bool = True) -> None:
         if not wait:

@@ -14,7 +14,6 @@ Requires the optional extra: ``pip install 'convgrade[ray]'``.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -45,6 +44,7 @@ class RayExecutor(Executor):
         max_retries: int = 3,
         workers: int | None = None,
     ) -> None:
+        super().__init__()
         try:
             import ray
         except ImportError:
@@ -84,33 +84,15 @@ class RayExecutor(Executor):
             options["memory"] = int(memory_per_job)
         self.cpus_per_job, self.gpus_per_job = cpus_per_job, gpus_per_job
         self._task = ray.remote(_call).options(**options)
-        self._refs: dict[Any, Any] = {}
-        self._lock = threading.Lock()
 
     def submit(
         self, job_id: Any, fn: Callable[..., Any], *args: Any, on_done: DoneCallback | None = None
     ) -> Future:
         ref = self._task.remote(fn, args, {})
-        fut = ref.future()
-        with self._lock:
-            self._refs[job_id] = ref
-
-        def done(f: Future) -> None:
-            with self._lock:
-                self._refs.pop(job_id, None)
-            if on_done is not None:
-                on_done(job_id, f)
-
-        fut.add_done_callback(done)
-        return fut
-
-    def running(self) -> int:
-        with self._lock:
-            return len(self._refs)
+        return self._track(job_id, ref, ref.future(), on_done)
 
     def shutdown(self, wait: bool = True) -> None:
-        with self._lock:
-            refs = list(self._refs.values())
+        refs = self._handles()
         if wait:
             with contextlib.suppress(Exception):
                 self._ray.wait(refs, num_returns=len(refs))
