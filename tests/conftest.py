@@ -13,6 +13,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+
+# Every Ray started by the tests runs in Ray's single-machine mode (read when Ray is imported):
+# its servers listen on 127.0.0.1 only and addresses are never rewritten to this machine's IP.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path

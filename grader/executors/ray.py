@@ -14,11 +14,16 @@ Requires the optional extra: ``pip install 'convgrade[ray]'``.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 from convgrade.grader.executors import DoneCallback, Executor, ExecutorError
+
+#: Ray's single-machine mode (read when Ray is imported): nodes on 127.0.0.1, no listening on
+#: other interfaces, and "127.0.0.1:PORT" addresses are not rewritten to the machine's own IP.
+LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
@@ -45,6 +50,8 @@ class RayExecutor(Executor):
         workers: int | None = None,
     ) -> None:
         super().__init__()
+        if address is None:  # a Ray of our own on this machine: its servers on loopback only
+            os.environ.setdefault(LOOPBACK_ONLY, "0")
         try:
             import ray
         except ImportError:
@@ -64,10 +71,12 @@ class RayExecutor(Executor):
                 "include_dashboard": False,
                 "configure_logging": False,
             }
-            if address is None and workers is not None:
-                kwargs["num_cpus"] = int(workers * cpus_per_job)
+            if address is None:
+                kwargs["_node_ip_address"] = "127.0.0.1"
+                if workers is not None:
+                    kwargs["num_cpus"] = int(workers * cpus_per_job)
             try:
-                ray.init(address=address, **kwargs)
+                ray.init(address=address or "local", **kwargs)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = address or "a local Ray"
                 raise ExecutorError(

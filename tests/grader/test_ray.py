@@ -19,6 +19,7 @@ from convgrade.grader.executors import ExecutorError, get_executor
 
 from tests.conftest import ROOT
 
+LOOPBACK = "127.0.0.1"  # every node's servers (tests/grader/conftest.py sets Ray's local mode)
 GOOD = ROOT / "examples" / "submissions" / "digits-cnn" / "lecture_cnn.py"
 BROKEN = ROOT / "examples" / "submissions" / "broken" / "wrong_output_shape.py"
 
@@ -60,10 +61,10 @@ def cluster():
 
     c = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": 0, "include_dashboard": False},
+        head_node_args={"num_cpus": 0, "include_dashboard": False, "node_ip_address": LOOPBACK},
     )
-    nodes = [c.add_node(num_cpus=1) for _ in range(2)]
-    ray.init(address=c.address, log_to_driver=False, include_dashboard=False)
+    nodes = [c.add_node(num_cpus=1, node_ip_address=LOOPBACK) for _ in range(2)]
+    ray.init(address=c.address, log_to_driver=False, _node_ip_address=LOOPBACK)
     try:
         yield c, nodes
     finally:
@@ -107,7 +108,7 @@ def test_a_dead_node_loses_no_submission_and_duplicates_none(cluster, tmp_path):
             if running.get(node.node_id) not in (None, *finished):
                 victims.append(running[node.node_id])
                 c.remove_node(node, allow_graceful=False)
-                c.add_node(num_cpus=1)  # the cluster stays at two workers
+                c.add_node(num_cpus=1, node_ip_address=LOOPBACK)  # still two workers
                 return
 
     executor = get_executor("ray", cpus_per_job=1)  # joins the running cluster
