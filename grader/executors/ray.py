@@ -124,13 +124,3 @@ class RayExecutor(Executor):
         nodes = sum(1 for n in self._ray.nodes() if n.get("Alive"))
         gpus = f", {res.get('GPU', 0):g} GPUs" if res.get("GPU") else ""
         return f"ray, {nodes} node{'s' if nodes != 1 else ''}, {res.get('CPU', 0):g} CPUs{gpus}"
-
-
-def node_count() -> int:
-    """Alive nodes of the connected cluster (for tests and summaries)."""
-    import ray
-
-    return sum(1 for n in ray.nodes() if n.get("Alive"))
-
-
-__all__ = ["RayExecutor", "node_count"]
