@@ -15,7 +15,8 @@ process; runs alternate (R, grade, R, grade ...). Measured per run: wall seconds
 ``grade build --help``) and subtracted: per-variant ms = (run - start-up) / N. The R side also
 reports ``proc.time()`` around ``exams2moodle`` itself. The 6,000 line is start-up + 6,000 x the
 per-variant cost; ``grade`` is also run at 6,000 for real, and R too with ``--r-at-scale``
-(about five minutes). Each output must hold exactly N ``<question type="cloze">`` elements.
+(about five minutes). Each output must hold exactly N ``<question type="cloze">`` elements,
+each with 18 ``NUMERICAL`` blanks.
 
 Needs R (``apt-get install r-base-core r-cran-knitr r-cran-rmarkdown r-cran-base64enc pandoc``)
 and the exams package (recipe in docs/verify-lms.md); exits with status 2 and a message if either
@@ -129,8 +130,19 @@ def check_r() -> tuple[str, str, str, str]:
     return rscript, r_version, exams, pandoc
 
 
-def count_cloze(xml: Path) -> int:
-    return len(re.findall(r'<question type="cloze"', xml.read_text(encoding="utf-8")))
+BLANKS = 18  # 2 shape blanks + 16 output cells per question
+
+
+def check_cloze(xml: Path, n: int, who: str) -> None:
+    """``xml`` must hold ``n`` cloze questions with ``BLANKS`` NUMERICAL blanks each."""
+    text = xml.read_text(encoding="utf-8")
+    questions = text.split('<question type="cloze"')[1:]
+    blanks = {len(re.findall(r"\{\d+:NUMERICAL:", q)) for q in questions}
+    if len(questions) != n or blanks != {BLANKS}:
+        raise RuntimeError(
+            f"{who} wrote {len(questions)} cloze questions with {sorted(blanks)} blanks, "
+            f"expected {n} with {BLANKS}"
+        )
 
 
 def r_build(rscript: str, r_file: Path, n: int, out: Path) -> Run:
@@ -141,9 +153,7 @@ def r_build(rscript: str, r_file: Path, n: int, out: Path) -> Run:
         m = re.search(r"INNER (\S+) (\S+) (\S+)", stdout)
         if m:
             run.inner_wall, run.inner_cpu, run.inner_child_cpu = map(float, m.groups())
-        got = count_cloze(out / "rexams.xml")
-        if got != n:
-            raise RuntimeError(f"R/exams wrote {got} cloze questions, expected {n}")
+        check_cloze(out / "rexams.xml", n, "R/exams")
     return run
 
 
@@ -161,9 +171,7 @@ def grade_build(tmp: Path, n: int, out: Path) -> Run:
     env = dict(os.environ, CONVGRADE_SECRET="benchmark-secret")
     cmd = grade_cmd() + ["build", str(tmp / "spec.toml"), "-o", str(out), "--roster", str(roster)]
     run, _ = timed(cmd + ["--formats", "moodle", "-q"], env)
-    got = count_cloze(out / "moodle.xml")
-    if got != n:
-        raise RuntimeError(f"grade build wrote {got} cloze questions, expected {n}")
+    check_cloze(out / "moodle.xml", n, "grade build")
     return run
 
 
@@ -281,7 +289,8 @@ def main() -> int:
     line("ratio R/exams : grade", *ratio, spec="8.0f", unit="x")
     counted = f"1 and {n}" + (f" and {SCALE:,}" if "r scale" in runs else "")
     print(
-        "\ncloze questions in each Moodle XML file: as many as variants asked "
+        f"\ncloze questions in each Moodle XML file, each with {BLANKS} NUMERICAL blanks: as many "
+        "as variants asked "
         f"(R/exams {counted}; grade 1, {n} and {SCALE:,})"
     )
     return 0
