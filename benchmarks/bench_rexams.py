@@ -137,7 +137,7 @@ def check_cloze(xml: Path, n: int, who: str) -> None:
     """``xml`` must hold ``n`` cloze questions with ``BLANKS`` NUMERICAL blanks each."""
     text = xml.read_text(encoding="utf-8")
     questions = text.split('<question type="cloze"')[1:]
-    blanks = {len(re.findall(r"\{\d+:NUMERICAL:", q)) for q in questions}
+    blanks = {len(re.findall(r"\{\d*:(?:NUMERICAL|NM):", q)) for q in questions}
     if len(questions) != n or blanks != {BLANKS}:
         raise RuntimeError(
             f"{who} wrote {len(questions)} cloze questions with {sorted(blanks)} blanks, "
