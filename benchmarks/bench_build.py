@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import sys
 import tempfile
@@ -50,21 +51,25 @@ def main() -> None:
     ap.add_argument("--variants", type=int, default=None, help="variants mode (no roster)")
     ap.add_argument("--format", default=None, help="formats, e.g. moodle (default: all)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--out", type=Path, default=None, help="keep the output in this folder")
     args = ap.parse_args()
     os.environ.setdefault("CONVGRADE_SECRET", "benchmark-secret")
     tmp = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
         spec, roster = write_inputs(tmp, args.students, args.questions)
+        out = args.out or tmp / "out"
         t = time.perf_counter()
         if args.variants:
-            res = build(spec, tmp / "out", variants=args.variants, formats=args.format)
+            res = build(spec, out, variants=args.variants, formats=args.format)
         else:
-            res = build(spec, tmp / "out", roster=roster, formats=args.format)
+            res = build(spec, out, roster=roster, formats=args.format)
         total = time.perf_counter() - t
         n_files = len(res.files)
-        sizes = {p.name: p.stat().st_size for p in (tmp / "out").iterdir() if p.is_file()}
+        sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() + kids.ru_utime + kids.ru_stime  # workers the build forked
     who = f"{args.variants} variants" if args.variants else f"{args.students} students"
     n_ex = (args.variants or args.students) * args.questions
     head = (
@@ -78,11 +83,13 @@ def main() -> None:
         for step, s in res.timings.items():
             print(f"| {step} | {s:.1f} |")
         print(f"| **whole build** | **{total:.1f}** |\n\n{n_files} files: {size_text}")
+        print(f"CPU of the whole process (imports and forked workers included): {cpu:.2f} s")
     else:
         print(head)
         for step, s in res.timings.items():
             print(f"{step:>14}: {s:6.1f} s")
         print(f"{'whole build':>14}: {total:6.1f} s, {n_files} files\n{size_text}")
+        print(f"{'process CPU':>14}: {cpu:6.2f} s (imports and forked workers included)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ from ..quiz import Quiz
 from . import base
 from .base import Capabilities, Cell, Item
 
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "text"
+
 CAPABILITIES = Capabilities(
     file="blackboard.txt",
     numeric="`NUM` with tolerance",

@@ -21,6 +21,9 @@ from ..quiz import Question, Quiz
 from . import base
 from .base import Capabilities, Cell, Item
 
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "html"
+
 CAPABILITIES = Capabilities(
     file="canvas-qti12.zip",
     numeric="`numerical_question`, exact decimal margin",

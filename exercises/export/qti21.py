@@ -19,6 +19,9 @@ from ..quiz import Quiz
 from . import base
 from .base import Capabilities, Cell, Item
 
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "html"
+
 CAPABILITIES = Capabilities(
     file="qti21.zip",
     numeric="`textEntryInteraction`, float + absolute tolerance",
