@@ -56,3 +56,18 @@ def test_run_steps_balances_by_cost_and_keeps_the_steps_order(monkeypatch):
     assert list(done) == ["a", "b", "c"]
     pids = {name: pid for name, (pid, _) in done.items()}
     assert pids["b"] != pids["c"] and pids["a"] == pids["c"]  # a joins the lighter process
+
+
+def test_one_process_while_other_threads_run(monkeypatch):
+    import threading
+
+    monkeypatch.setenv(parallel.JOBS_ENV, "2")
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert parallel.jobs() == 1
+    finally:
+        stop.set()
+        t.join()
+    assert parallel.jobs() == 2

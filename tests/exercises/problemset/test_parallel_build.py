@@ -27,6 +27,8 @@ def small_thresholds(monkeypatch):
     for mod in (assembly, output, moodle):
         monkeypatch.setattr(mod, "PARALLEL_FROM", 2)
     monkeypatch.setattr(base, "PRERENDER_FROM", 2)
+    monkeypatch.setenv(parallel.JOBS_ENV, "2")
+    assert parallel.jobs() == 2  # no thread (of a plugin) keeps the build on one process
 
 
 @pytest.mark.parametrize("formats", [FORMATS, "moodle"])
