@@ -3,9 +3,9 @@
 :func:`run` runs a few callables at once: the first in this process, the others in forked
 children that send their results back pickled through a pipe. Forking shares everything already
 loaded (modules, compiled templates, generated exercises) at no cost, so closures work and no
-worker pool has to start. Where ``os.fork`` is missing, with one CPU, in a process with threads
-(a server), or with ``CONVGRADE_JOBS=1``, everything runs here, in order: results never depend
-on the split.
+worker pool has to start. Where ``os.fork`` is missing, with one CPU, with ``CONVGRADE_JOBS=1``,
+or in a process with threads (a server; unless ``CONVGRADE_JOBS`` says otherwise), everything
+runs here, in order: results never depend on the split.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ _busy = False
 
 def jobs() -> int:
     """How many processes a step may use: ``$CONVGRADE_JOBS``, else the CPUs this process may
-    run on (at most 4: the steps are split in as many chunks)."""
-    if _busy or not hasattr(os, "fork") or threading.active_count() > 1:
-        return 1  # forking a process with threads may copy a lock another thread holds
+    run on (at most 4: the steps are split in as many chunks), else 1 in a process with threads
+    (a server: a fork may copy a lock another thread holds)."""
+    if _busy or not hasattr(os, "fork"):
+        return 1
     text = os.environ.get(JOBS_ENV, "").strip()
     if text.isdigit() and int(text) >= 1:
         return int(text)
+    if threading.active_count() > 1:
+        return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS

@@ -58,16 +58,18 @@ def test_run_steps_balances_by_cost_and_keeps_the_steps_order(monkeypatch):
     assert pids["b"] != pids["c"] and pids["a"] == pids["c"]  # a joins the lighter process
 
 
-def test_one_process_while_other_threads_run(monkeypatch):
+def test_one_process_while_other_threads_run_unless_the_environment_says(monkeypatch):
     import threading
 
-    monkeypatch.setenv(parallel.JOBS_ENV, "2")
+    monkeypatch.delenv(parallel.JOBS_ENV, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
         assert parallel.jobs() == 1
+        monkeypatch.setenv(parallel.JOBS_ENV, "2")
+        assert parallel.jobs() == 2
     finally:
         stop.set()
         t.join()
-    assert parallel.jobs() == 2
