@@ -290,3 +290,16 @@ def test_a_question_taller_than_a_page_breaks_between_whole_parts(tmp_path, monk
     assert all(re.search(r"page \d+ of \d+\s*$", t) for t in texts)
     assert len(texts) >= 2  # breaks come between questions or between whole parts
     assert all(t.lstrip().startswith(("(", "Question")) for t in texts[1:])
+
+
+def test_a_failed_background_compile_fails_the_build_and_writes_nothing(
+    tmp_path, inputs, monkeypatch
+):
+    from convgrade.exercises.problemset import output
+
+    spec, roster = inputs()
+    out = tmp_path / "out"
+    monkeypatch.setattr(output, "typst_doc", lambda title, bodies: "#let x = (")
+    with pytest.raises(ConvgradeError, match="typesetting the PDF failed"):
+        build(spec, out, roster=roster, formats="pdf,html,key")
+    assert not out.exists() and not list(tmp_path.glob(".out.*"))
