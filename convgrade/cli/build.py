@@ -31,8 +31,8 @@ def _formats_help() -> str:
         f"Comma-separated subset of: {', '.join(FORMATS)} "
         "(default, or 'all': every format available in this installation except "
         f"{', '.join(OPT_IN)}). pdf with key writes key.pdf, the marking key (answers only); "
-        "key-worked writes key-worked.pdf, the worked key of key.html as a PDF (about 17 pages "
-        "a student, slower than all other formats together): ask for it by name, e.g. "
+        "key-worked writes key-worked.pdf, the worked key of key.html as a PDF (about 18 pages "
+        "a student, about as slow as all other formats together): ask for it by name, e.g. "
         "'all,key-worked'."
     )
 

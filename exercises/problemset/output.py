@@ -35,8 +35,8 @@ LMS_FORMATS = tuple(WRITERS)
 #: Every format `grade build --formats` knows, in output order.
 FORMATS = ("html", "markdown", "pdf", "key", "key-worked", *LMS_FORMATS)
 #: Formats built only when named (not by default nor by ``all``): ``key-worked`` is the worked
-#: key as a PDF (prompts, every window's products, misconception answers), about 17 pages a
-#: student, which costs more than all the other formats together for a class.
+#: key as a PDF (prompts, every window's products, misconception answers), about 18 pages a
+#: student, which costs about as much as all the other formats together for a class.
 OPT_IN = ("key-worked",)
 #: Columns of key.csv.
 KEY_CSV_COLUMNS = (
