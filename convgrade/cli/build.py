@@ -32,8 +32,8 @@ def _formats_help() -> str:
         "(default, or 'all': every format available in this installation except "
         f"{', '.join(OPT_IN)}). pdf with key writes key.pdf, the marking key (answers only); "
         "key-worked writes key-worked.pdf, the worked key of key.html as a PDF (about 18 pages "
-        "a student, about as slow as all other formats together): ask for it by name, e.g. "
-        "'all,key-worked'."
+        "a student, about as slow as all other formats together): name it in the list, alone "
+        "or beside 'all'."
     )
 
 
