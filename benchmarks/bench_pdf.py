@@ -3,7 +3,8 @@
     python benchmarks/bench_pdf.py [--students 300] [--questions 20] [--weasyprint 40]
 
 Assembles the set of ``bench_build.py`` once, then times, for the same papers: rendering the Typst
-source and compiling it into ``handout.pdf`` (one document, compiled once), the key's PDF, and, with
+source and compiling it into ``handout.pdf`` (one document, compiled once), the marking key
+``key.pdf`` and the opt-in worked key ``key-worked.pdf`` (on main: the one key), and, with
 ``--weasyprint N`` (needs ``pip install weasyprint pypdf`` and Pango; no longer a dependency), the
 former path for the first N papers: the HTML handout typeset by WeasyPrint in chunks of 20 papers
 in parallel worker processes, joined with pypdf. Prints wall seconds, CPU seconds (this process
@@ -32,6 +33,7 @@ from bench_build import write_inputs  # noqa: E402
 from convgrade.exercises.problemset import load_spec, read_roster  # noqa: E402
 from convgrade.exercises.problemset.assemble import assemble  # noqa: E402
 from convgrade.exercises.problemset.documents import (  # noqa: E402
+    KEY,
     html_page,
     key_bodies,
     paper_body,
@@ -118,10 +120,16 @@ def main() -> None:
     n = pages(data)
     rows.append(("Typst handout: render source", args.students, None, t_render))
     rows.append(("Typst handout: compile", args.students, n, t_compile))
-    keys, t_krender = timed(lambda: key_bodies(ps, None, "typst"))
-    kdata, t_kcompile = timed(lambda: compile_typst(typst_doc("Key", keys), tagged=False))
-    rows.append(("Typst key: render source", args.students, None, t_krender))
-    rows.append(("Typst key: compile", args.students, pages(kdata), t_kcompile))
+    # key.pdf (the marking key: answers only) and the opt-in key-worked.pdf (with worked steps);
+    # on main, where "typst-worked" does not exist, "typst" is the worked key
+    worked = "typst-worked" if "typst-worked" in KEY else "typst"
+    for label, fmt in (("marking key", "typst"), ("worked key", worked)):
+        if label == "marking key" and fmt == worked:
+            continue
+        keys, t_krender = timed(lambda fmt=fmt: key_bodies(ps, None, fmt))
+        kdata, t_kcompile = timed(lambda k=keys: compile_typst(typst_doc("Key", k), tagged=False))
+        rows.append((f"Typst {label}: render source", args.students, None, t_krender))
+        rows.append((f"Typst {label}: compile", args.students, pages(kdata), t_kcompile))
     if args.weasyprint:
         k = min(args.weasyprint, args.students)
         sub, t_sub = timed(

@@ -13,12 +13,13 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -75,56 +76,79 @@ def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
 
 
 def _run(tasks: Sequence[Callable[[], T]]) -> list[T]:
-    children = []
-    sys.stdout.flush()
-    sys.stderr.flush()
-    for task in tasks[1:]:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            os.close(read)
-            code = 0
-            try:
-                with os.fdopen(write, "wb") as out:
-                    try:
-                        payload = (True, task())
-                    except BaseException as exc:  # sent back and raised in the parent
-                        payload = (False, exc)
-                    try:
-                        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-                    except Exception:
-                        text = "".join(traceback.format_exception(payload[1]))
-                        data = pickle.dumps((False, ChildError(text)))
-                    out.write(data)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(write)
-        children.append((pid, read))
+    children = [fork(task) for task in tasks[1:]]
     results: list = []
     error: BaseException | None = None
     try:
         results.append(tasks[0]())
     except BaseException as exc:
         error = exc
-    for pid, read in children:
-        with os.fdopen(read, "rb") as f:
-            data = f.read()
-        _, status = os.waitpid(pid, 0)
-        if error is not None:
+    for child in children:
+        try:
+            value = child.result()
+        except BaseException as exc:
+            error = error or exc
             continue
-        if not data:
-            error = ChildError(f"a build worker (pid {pid}) exited with status {status}")
-            continue
-        ok, value = pickle.loads(data)
-        if ok:
+        if error is None:
             results.append(value)
-        else:
-            error = value
     if error is not None:
         raise error
     return results
+
+
+class Forked:
+    """A task running in a forked child (:func:`fork`); :meth:`result` waits for it."""
+
+    def __init__(self, pid: int, read: int) -> None:
+        self.pid, self._read = pid, read
+
+    def result(self) -> object:
+        """The task's return value, or its exception raised here."""
+        with os.fdopen(self._read, "rb") as f:
+            data = f.read()
+        _, status = os.waitpid(self.pid, 0)
+        if not data:
+            raise ChildError(f"a build worker (pid {self.pid}) exited with status {status}")
+        ok, value = pickle.loads(data)
+        if not ok:
+            raise value
+        return value
+
+    def kill(self) -> None:
+        """Stop the child now and reap it (a caller that is failing anyway)."""
+        with suppress(ProcessLookupError):  # already gone
+            os.kill(self.pid, signal.SIGKILL)
+        os.close(self._read)
+        os.waitpid(self.pid, 0)
+
+
+def fork(task: Callable[[], T]) -> Forked:
+    """Run ``task`` in a forked child at once; its result comes back pickled through a pipe."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller's code
+        os.close(read)
+        code = 0
+        try:
+            with os.fdopen(write, "wb") as out:
+                try:
+                    payload = (True, task())
+                except BaseException as exc:  # sent back and raised in the parent
+                    payload = (False, exc)
+                try:
+                    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:
+                    text = "".join(traceback.format_exception(payload[1]))
+                    data = pickle.dumps((False, ChildError(text)))
+                out.write(data)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    return Forked(pid, read)
 
 
 def map_chunks(fn: Callable[[Sequence[T]], list], items: Sequence[T], n: int | None = None) -> list:

@@ -71,6 +71,7 @@ def environment(fmt: str) -> jinja2.Environment:
     env.filters["pretty"] = pretty_math
     if fmt == "typst":
         env.filters["mnum"] = typst_math_number
+        env.filters["mcells"] = typst_math_cells
         env.filters["mfactor"] = lambda v: Markup(f"({v})" if v.startswith("-") else v)
         env.filters["tstr"] = typst_string
     env.filters["token_list"] = token_list
@@ -167,6 +168,12 @@ def typst_math_number(v: Any) -> Markup:
     """A number inside Typst math (``-2`` becomes a true minus there); odd ones as text."""
     text = format_number(v)
     return Markup(text if _PLAIN_NUMBER.match(text) else typst_string(text))
+
+
+def typst_math_cells(m: list[list[Any]]) -> Markup:
+    """A matrix's cells for Typst ``mat(...)``: ``1, -2; 0, 3`` (one call, not one per cell:
+    a class's handout has hundreds of thousands of cells)."""
+    return Markup("; ".join(", ".join(typst_math_number(c) for c in row) for row in m))
 
 
 def _replace_call(text: str, name: str, left: str, right: str) -> str:

@@ -25,11 +25,15 @@ def _progress(items: Iterable, label: str) -> Iterable:
 
 
 def _formats_help() -> str:
-    from convgrade.exercises.problemset.output import FORMATS
+    from convgrade.exercises.problemset.output import FORMATS, OPT_IN
 
     return (
         f"Comma-separated subset of: {', '.join(FORMATS)} "
-        "(default: every format available in this installation)."
+        "(default, or 'all': every format available in this installation except "
+        f"{', '.join(OPT_IN)}). pdf with key writes key.pdf, the marking key (answers only); "
+        "key-worked writes key-worked.pdf, the worked key of key.html as a PDF (about 18 pages "
+        "a student, about as slow as all other formats together): name it in the list, alone "
+        "or beside 'all'."
     )
 
 

@@ -88,7 +88,7 @@ def _total(ps: ProblemSet) -> float:
 
 #: Paper and key templates per format.
 PAPER = {"html": "paper.html.j2", "markdown": "paper.md.j2", "typst": "paper.typ.j2"}
-KEY = {"html": "key.html.j2", "typst": "key.typ.j2"}
+KEY = {"html": "key.html.j2", "typst": "key.typ.j2", "typst-worked": "key-worked.typ.j2"}
 
 
 def paper_body(ps: ProblemSet, paper: Paper, fmt: str, n: int = 0) -> str:
@@ -140,8 +140,9 @@ def markdown_doc(bodies: list[str]) -> str:
     return "\n---\n\n".join(b.strip() + "\n" for b in bodies)
 
 
-def key_groups(ps: ProblemSet, fmt: str = "html") -> list[dict[str, Any]]:
-    """The key's groups: one per student (roster mode) or per question (variants mode)."""
+def key_groups(ps: ProblemSet, fmt: str | None = "html") -> list[dict[str, Any]]:
+    """The key's groups: one per student (roster mode) or per question (variants mode), with
+    prompts rendered in ``fmt`` (None: none, for the marking key)."""
 
     def entry(eid: str, heading: str, qid: str, ex: Exercise) -> dict[str, Any]:
         q = ps.question(qid)
@@ -150,7 +151,8 @@ def key_groups(ps: ProblemSet, fmt: str = "html") -> list[dict[str, Any]]:
             "heading": heading,
             "ex": ex,
             "points": sum(part_points(q, ex).values()),
-            "prompt": prompt(ex, fmt),  # cached: the LMS writers render it too
+            # cached: the LMS writers render the same prompts
+            "prompt": prompt(ex, fmt) if fmt is not None else "",
             "short_id": short_id(ex.seed),
         }
 
@@ -175,12 +177,14 @@ def key_groups(ps: ProblemSet, fmt: str = "html") -> list[dict[str, Any]]:
 
 
 def key_bodies(ps: ProblemSet, progress=None, fmt: str = "html") -> list[str]:
-    """The key's bodies in ``fmt`` (``html`` or ``typst``), one per group."""
+    """The key's bodies, one per group: ``fmt`` ``html``, ``typst`` (the marking key: answers
+    only) or ``typst-worked`` (with prompts, worked steps and misconception answers)."""
     each = progress or (lambda items, label: items)
-    tpl = environment(fmt).get_template(f"problemset/{KEY[fmt]}")
-    f = macros(fmt)
-    groups = each(key_groups(ps, fmt), "key")
-    return [_tidy(tpl.render(spec=ps.spec, group=g, f=f, n=n), fmt) for n, g in enumerate(groups)]
+    lang = "typst" if fmt.startswith("typst") else fmt
+    tpl = environment(lang).get_template(f"problemset/{KEY[fmt]}")
+    f = macros(lang)
+    groups = each(key_groups(ps, None if fmt == "typst" else lang), "key")
+    return [_tidy(tpl.render(spec=ps.spec, group=g, f=f, n=n), lang) for n, g in enumerate(groups)]
 
 
 def answer_sheet(ps: ProblemSet, paper: Paper) -> str:

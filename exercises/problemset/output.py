@@ -28,7 +28,6 @@ from . import pdf
 from .assemble import ProblemSet, assemble, key_dict, part_points
 from .check import report, report_text
 from .documents import answer_sheet, html_page, key_bodies, markdown_doc, paper_body, typst_doc
-from .pdf import write_pdf
 from .roster import read_roster
 from .seeds import SECRET_ENV, load_secret, public_secret
 from .spec import load_spec
@@ -36,7 +35,11 @@ from .spec import load_spec
 #: The LMS quiz formats: those registered in :mod:`convgrade.exercises.export`.
 LMS_FORMATS = tuple(WRITERS)
 #: Every format `grade build --formats` knows, in output order.
-FORMATS = ("html", "markdown", "pdf", "key", *LMS_FORMATS)
+FORMATS = ("html", "markdown", "pdf", "key", "key-worked", *LMS_FORMATS)
+#: Formats built only when named (not by default nor by ``all``): ``key-worked`` is the worked
+#: key as a PDF (prompts, every window's products, misconception answers), about 18 pages a
+#: student, which costs about as much as all the other formats together for a class.
+OPT_IN = ("key-worked",)
 #: Columns of key.csv.
 KEY_CSV_COLUMNS = (
     "student",
@@ -80,20 +83,24 @@ def pdf_available() -> bool:
 
 
 def _unavailable(fmt: str) -> str | None:
-    if fmt == "pdf" and not pdf_available():
-        return "format pdf is not available: it needs Typst (pip install 'convgrade[pdf]')"
+    if fmt in ("pdf", "key-worked") and not pdf_available():
+        return f"format {fmt} is not available: it needs Typst (pip install 'convgrade[pdf]')"
     return None
 
 
 def parse_formats(text: str | None) -> tuple[list[str], list[str]]:
     """(formats, notes): ``text`` a comma-separated subset of :data:`FORMATS`; None or ``all``
-    means every format available here (the others are named in the notes)."""
-    if text is None or text.strip() == "all":
-        chosen = [f for f in FORMATS if _unavailable(f) is None]
-        notes = [_unavailable(f) for f in FORMATS if f not in chosen]
-        return chosen, notes
-    chosen = []
-    for name in (t.strip() for t in text.split(",")):
+    (also as one item of the list, e.g. ``all,key-worked``) means every format available here
+    except the opt-in ones (:data:`OPT_IN`); the unavailable ones are named in the notes."""
+    names = ["all"] if text is None else [t.strip() for t in text.split(",")]
+    chosen: list[str] = []
+    notes: list[str] = []
+    if "all" in names:
+        defaults = [f for f in FORMATS if f not in OPT_IN]
+        chosen = [f for f in defaults if _unavailable(f) is None]
+        notes = [_unavailable(f) for f in defaults if f not in chosen]
+        names = [n for n in names if n != "all"]
+    for name in names:
         if name not in FORMATS:
             raise ConvgradeError(
                 f"--formats: unknown format {name!r}{did_you_mean(name, FORMATS)} "
@@ -104,7 +111,7 @@ def parse_formats(text: str | None) -> tuple[list[str], list[str]]:
             raise ConvgradeError(problem)
         if name not in chosen:
             chosen.append(name)
-    return [f for f in FORMATS if f in chosen], []
+    return [f for f in FORMATS if f in chosen], notes
 
 
 def previous_rerolls(out: Path, set_id: str) -> dict[str, int]:
@@ -232,20 +239,39 @@ class _Clock:
 
 
 def _write_all(ps, tmp, chosen, result, progress, check) -> None:
+    # the PDFs compile in threads (the compiler uses every core) while the other formats render
+    with pdf.Background() as pdfs:
+        _write_formats(ps, tmp, chosen, result, progress, check, pdfs)
+        with _Clock(result.timings)("pdf"):
+            pdfs.wait()
+
+
+def _write_formats(ps, tmp, chosen, result, progress, check, pdfs) -> None:
     each = progress or (lambda items, label: items)
     clock = _Clock(result.timings)
     spec = ps.spec
     per_paper = "students" if ps.roster else "versions"
+    if "pdf" in chosen:
+        with clock("pdf"):
+            papers = enumerate(each(ps.papers, "pdf"))
+            bodies = [paper_body(ps, paper, "typst", n) for n, paper in papers]
+            pdfs.submit(typst_doc(spec.title, bodies), tmp / "handout.pdf")
+            if "key" in chosen:
+                # the marking key: answers only (untagged, as every key PDF: a few pages a
+                # student for the instructor)
+                typ = key_bodies(ps, progress, "typst")
+                pdfs.submit(typst_doc(f"Key · {spec.title}", typ), tmp / "key.pdf", tagged=False)
+    if "key-worked" in chosen:
+        with clock("key-worked"):
+            typ = key_bodies(ps, progress, "typst-worked")
+            title = f"Worked key · {spec.title}"
+            pdfs.submit(typst_doc(title, typ), tmp / "key-worked.pdf", tagged=False)
     html_bodies: list[str] = []
     md_bodies: list[str] = []
-    typ_bodies: list[str] = []
-    for n, paper in enumerate(each(ps.papers, "rendering")):
+    for paper in each(ps.papers, "rendering"):
         d = tmp / per_paper / paper.id
         with clock("answer sheets"):
             _write(d / "answers.toml", answer_sheet(ps, paper))
-        if "pdf" in chosen:
-            with clock("pdf"):
-                typ_bodies.append(paper_body(ps, paper, "typst", n))
         if "html" in chosen:
             with clock("html"):
                 body = paper_body(ps, paper, "html")
@@ -262,9 +288,6 @@ def _write_all(ps, tmp, chosen, result, progress, check) -> None:
     if "markdown" in chosen:
         with clock("markdown"):
             _write(tmp / "handout.md", markdown_doc(md_bodies))
-    if "pdf" in chosen:
-        with clock("pdf"):
-            write_pdf(typst_doc(spec.title, typ_bodies), tmp / "handout.pdf")
     quiz = ps.quiz() if any(f in LMS_FORMATS for f in chosen) else None
     steps: dict[str, tuple[float, Callable[[], list[str]]]] = {}
     if "key" in chosen:
@@ -282,11 +305,6 @@ def _write_all(ps, tmp, chosen, result, progress, check) -> None:
     for step, (warnings, seconds) in parallel.run_steps(steps).items():
         result.warnings.extend(warnings)
         result.timings[step] = seconds
-    if "key" in chosen and "pdf" in chosen:
-        with clock("pdf"):
-            typ = key_bodies(ps, progress, "typst")
-            # untagged: the instructor's key of thousands of pages, 3 times smaller so
-            write_pdf(typst_doc(f"Key · {spec.title}", typ), tmp / "key.pdf", tagged=False)
     if check:
         with clock("check"):
             rep = report(ps)

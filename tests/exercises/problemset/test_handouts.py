@@ -101,18 +101,43 @@ def test_pdf_handout_pages_outline_text_and_footer(tmp_path, inputs):
 def test_pdf_key_has_outline_short_ids_and_typeset_math(tmp_path, inputs):
     spec, roster = inputs()
     out = tmp_path / "out"
-    build(spec, out, roster=roster, formats="pdf,key")
-    assert (out / "key.pdf").is_file()
-    reader = PdfReader(io.BytesIO((out / "key.pdf").read_bytes()))
-    titles = outline_titles(reader)
-    assert [t for d, t in titles if d == 0][0] == "Student s1 · Ada_Love*lace"
-    whole = "\n".join(p.extract_text() for p in reader.pages)
-    assert not re.search(r"\d{12,}", whole), "a long seed in the key"
-    assert re.search(r"id [0-9a-f]{7}", whole)
+    build(spec, out, roster=roster, formats="pdf,key,key-worked")
+    marking = PdfReader(io.BytesIO((out / "key.pdf").read_bytes()))
+    worked = PdfReader(io.BytesIO((out / "key-worked.pdf").read_bytes()))
+    ps_key = __import__("json").loads((out / "key.json").read_text())
+    for reader in (marking, worked):
+        titles = outline_titles(reader)
+        assert [t for d, t in titles if d == 0][0] == "Student s1 · Ada_Love*lace"
+        assert len([t for d, t in titles if d == 1]) == 3 * 3  # a question each
+        whole = "\n".join(p.extract_text() for p in reader.pages)
+        assert not re.search(r"\d{12,}", whole), "a long seed in the key"
+        assert re.search(r"id [0-9a-f]{7}", whole)
+        # every student's scalar answers are in both keys
+        for student in ps_key["students"]:
+            for ex in student["exercises"].values():
+                for part in ex["parts"]:
+                    if isinstance(part["answer"], int):
+                        assert str(part["answer"]).replace("-", "−") in whole
+    # the marking key (key.pdf) has the answers only; the worked key has the steps
+    marking_text = "\n".join(p.extract_text() for p in marking.pages)
+    assert "Worked solution" not in marking_text and "Compute the" not in marking_text
+    whole = "\n".join(p.extract_text() for p in worked.pages)
+    assert "Worked solution" in whole and "Misconception answers" in whole
     assert "·" in whole and "−" in whole  # products and true minus signs in the worked steps
     assert "ceil(" not in whole and "floor(" not in whole
+    assert len(marking.pages) < len(worked.pages)
     html = (out / "key.html").read_text()
     assert not re.search(r"seed \d", html) and re.search(r"id [0-9a-f]{7}", html)
+
+
+def test_worked_key_pdf_is_opt_in():
+    from convgrade.exercises.problemset.output import parse_formats
+
+    assert "key-worked" not in parse_formats(None)[0]
+    assert "key-worked" not in parse_formats("all")[0]
+    everything, _ = parse_formats("all,key-worked")
+    assert "key-worked" in everything and "moodle" in everything
+    assert parse_formats("key-worked")[0] == ["key-worked"]
 
 
 def test_pdf_is_byte_reproducible(tmp_path, inputs):
@@ -265,3 +290,16 @@ def test_a_question_taller_than_a_page_breaks_between_whole_parts(tmp_path, monk
     assert all(re.search(r"page \d+ of \d+\s*$", t) for t in texts)
     assert len(texts) >= 2  # breaks come between questions or between whole parts
     assert all(t.lstrip().startswith(("(", "Question")) for t in texts[1:])
+
+
+def test_a_failed_background_compile_fails_the_build_and_writes_nothing(
+    tmp_path, inputs, monkeypatch
+):
+    from convgrade.exercises.problemset import output
+
+    spec, roster = inputs()
+    out = tmp_path / "out"
+    monkeypatch.setattr(output, "typst_doc", lambda title, bodies: "#let x = (")
+    with pytest.raises(ConvgradeError, match="typesetting the PDF failed"):
+        build(spec, out, roster=roster, formats="pdf,html,key")
+    assert not out.exists() and not list(tmp_path.glob(".out.*"))
