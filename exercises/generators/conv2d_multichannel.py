@@ -103,7 +103,7 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
         h = input_length(rng, oh, kh, strides[0], padding, least=2)
         w = (
             h
-            if strides[0] == strides[1]
+            if strides[0] == strides[1] and kh == kw
             else input_length(rng, oh, kw, strides[1], padding, least=2)
         )
     lo, hi = level.values

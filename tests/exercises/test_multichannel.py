@@ -142,3 +142,12 @@ def test_lecture_sizes_agree_with_keras():
         params = {**LECTURE_RGB, "filters": 2}
         ex = exercises.generate("conv2d_multichannel", seed=seed, difficulty=3, params=params)
         np.testing.assert_array_equal(ex.answer["output"], _keras(ex.params))
+
+
+def test_a_non_square_kernel_size_gets_an_input_it_fits():
+    """A 2x3 kernel used to get a square input drawn for its 2 rows: one output column, so
+    every draw was degenerate and the spec failed."""
+    for seed in range(10):
+        params = {"kernel_size": [2, 3], "padding": "valid"}
+        ex = exercises.generate("conv2d_multichannel", seed=seed, params=params)
+        assert np.shape(ex.params["kernel"])[:2] == (2, 3) and min(ex.answer["shape"][:2]) >= 2

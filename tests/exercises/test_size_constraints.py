@@ -68,7 +68,7 @@ def test_conv2d(kernel_size, padding, strides, input_shape, seed, difficulty):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    kernel_size=KSIDE,
+    kernel_size=st.one_of(KSIDE, st.tuples(KSIDE, KSIDE).map(list)),
     channels=st.one_of(st.none(), st.integers(1, 4)),
     filters=st.one_of(st.none(), st.integers(1, 3)),
     **GEOMETRY,
@@ -86,7 +86,7 @@ def test_conv2d_multichannel(kernel_size, channels, filters, padding, strides, i
         h, w, c = np.shape(p["input"])
         assert (h, w) == (_side(input_shape, 0), _side(input_shape, 1))
         assert channels is None or c == channels
-        assert np.shape(p["kernel"])[:2] == (kernel_size, kernel_size)
+        assert np.shape(p["kernel"])[:2] == tuple(_side(kernel_size, a) for a in (0, 1))
         assert filters is None or np.shape(p["kernel"])[3] == filters
         want = numpy_oracle.conv2d(p["input"], p["kernel"], strides, padding, p["bias"])
         np.testing.assert_array_equal(ex.answer["output"], want)
