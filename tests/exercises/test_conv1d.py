@@ -7,6 +7,7 @@ import pytest
 
 from convgrade import exercises
 from tests import numpy_oracle
+from tests.exercises.sizes_support import assert_values_vary, draws
 from tests.keras_oracle import conv
 
 
@@ -35,18 +36,14 @@ LECTURE_1D = {"input_shape": 10, "kernel_size": 3, "strides": 1, "padding": "val
 
 def test_sizes_can_be_fixed_while_values_stay_random():
     """A length-10 input and a 3-tap kernel for every seed and difficulty, values drawn."""
-    exs = [
-        exercises.generate("conv1d", seed=s, difficulty=d, params=LECTURE_1D)
-        for d in (1, 2, 3)
-        for s in range(8)
-    ]
+    exs = draws("conv1d", LECTURE_1D, seeds=8)
     for ex in exs:
         p = ex.params
         assert len(p["input"]) == 10 and len(p["kernel"]) == 3 and ex.answer["length"] == 8
         want = numpy_oracle.conv1d(p["input"], p["kernel"], p["strides"], p["padding"])
         np.testing.assert_array_equal(ex.answer["output"], want)
         assert "input_shape" not in p and "kernel_size" not in p  # params stay Keras's
-    assert len({str(ex.params["input"]) for ex in exs}) > 1
+    assert_values_vary(exs)
     assert len({str(ex.params["kernel"]) for ex in exs}) > 1
 
 
