@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import params as P
 from ..follow_through import follows
-from ..geometry import pair_value
+from ..geometry import check_fits, pair_value
 from ..model import Part
 from ..reference.conv import output_length
 from ..reference.pool import MODES, pool2d
@@ -76,6 +76,16 @@ def _pool_options(difficulty: int, conv_shape: tuple[int, ...]) -> list[tuple]:
     return [o for o, n in wide.items() if n == min(wide.values())] or [(2, None, "same")]
 
 
+def fixed_conv(given: dict[str, Any]) -> bool:
+    """Whether the spec fixes the convolution output's size (every level uses stride 1)."""
+    kernel = "kernel" in given or given.get("kernel_size") is not None
+    return (
+        kernel
+        and ("input" in given or given.get("input_shape") is not None)
+        and ("padding" in given)
+    )
+
+
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     level = LEVELS[difficulty]
     kshape = conv2d.given_kernel_shape(given)
@@ -88,6 +98,13 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
         "padding": padding,
     }
     conv_shape = tuple(output_length(n, k, s, padding) for n, k, s in zip(shape, size, strides))
+    if "pool_size" in given and given.get("pool_padding", "valid") == "valid" and fixed_conv(given):
+        # A pool larger than the fixed convolution output fails now, naming pool_size (a 'same'
+        # pooling the draw might pick would only make a degenerate 1 x 1 output).
+        pool = P.size_pair("pool_size", given["pool_size"], lo=1)
+        check_fits(
+            "pool_size", conv_shape, pool, pool, "valid", what="pool", of="convolution output"
+        )
     p["mode"] = given.get("mode") or pick(rng, level.modes)
     pool, s, pad = pick(rng, _pool_options(difficulty, conv_shape))
     p["pool_size"], p["pool_strides"], p["pool_padding"] = pool, s, pad
