@@ -143,6 +143,7 @@ def generate(
         raise ParamError("seed", "a non-negative integer", seed)
     rng = np.random.Generator(np.random.PCG64(int(seed)))  # default_rng(seed), minus its dispatch
     last_error: ParamError | None = None
+    rejected = ""  # why the last valid draw was unfit
     for _ in range(MAX_DRAWS):
         p = k.sample(rng, difficulty, given)
         if given or not k.sample_is_valid:
@@ -153,24 +154,31 @@ def generate(
                 last_error = exc
                 continue
         ex = _finish(k, int(seed), difficulty, p, strict=True)
-        if ex is not None:
+        if isinstance(ex, Exercise):
             return ex
+        rejected = ex
     if last_error is not None:
         raise last_error
-    raise ParamError("params", f"parameters for which {k.name} has a non-degenerate instance")
+    raise ParamError(
+        "params",
+        f"parameters for which {k.name} has a non-degenerate instance",
+        hint=f" ({MAX_DRAWS} draws with the given parameters were unfit, the last: {rejected})",
+    )
 
 
-def _finish(k: Kind, seed, difficulty, p, *, strict: bool) -> Exercise | None:
+def _finish(k: Kind, seed, difficulty, p, *, strict: bool) -> Exercise | str:
+    """The exercise, or (``strict``) why the instance is unfit to hand out."""
     solved = k.solve(p)
-    if strict and k.degenerate is not None and k.degenerate(p, solved):
-        return None
+    reason = strict and k.degenerate is not None and k.degenerate(p, solved)
+    if reason:
+        return reason
     key = {part.id: part.answer for part in solved.parts}
     misconceptions = []
     for mid, answers in solved.misconceptions.items():
         differing = {pid: v for pid, v in answers.items() if v != key[pid]}
         if not differing:
             if strict:
-                return None
+                return f"the {mid} mistake gives the key's answer"
             continue
         misconceptions.append(Misconception(mid, differing))
     return Exercise(

@@ -1,4 +1,7 @@
-"""conv1d: a vector cross-correlated with a kernel, with padding and stride (Keras Conv1D)."""
+"""conv1d: a vector cross-correlated with a kernel, with padding and stride (Keras Conv1D).
+
+``kernel_size`` and ``input_shape`` (the input length) fix sizes while the values stay random.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
+from .. import sizes
 from ..errors import ParamError
 from ..model import Part
 from ..reference.conv import correlate1d, pad_amounts
@@ -23,8 +27,14 @@ LEVELS = {
 
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     (n_lo, n_hi), ks, (v_lo, v_hi), strides, paddings = LEVELS[difficulty]
-    n = int(rng.integers(n_lo, n_hi + 1))
-    k = int(rng.choice(ks))
+    n = sizes.length("input_shape", given.get("input_shape"))
+    if n is None:
+        n = int(rng.integers(n_lo, n_hi + 1))
+    k = sizes.length("kernel_size", given.get("kernel_size"))
+    if k is None:
+        k = int(rng.choice(ks))
+    else:
+        sizes.random_kernel("kernel_size", (k,))
     return {
         "input": rng.integers(v_lo, v_hi + 1, size=n).tolist(),
         "kernel": rng.integers(v_lo, v_hi + 1, size=k).tolist(),
@@ -36,11 +46,15 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
 def validate(p: dict[str, Any]) -> dict[str, Any]:
     x = P.array("input", p["input"], 1)
     w = P.array("kernel", p["kernel"], 1)
+    sizes.check("kernel_size", sizes.length("kernel_size", p.get("kernel_size")), w.shape, "kernel")
+    sizes.check("input_shape", sizes.length("input_shape", p.get("input_shape")), x.shape, "input")
     s = P.integer("strides", p["strides"], lo=1)
     pad = P.padding("padding", p["padding"])
     padded = len(x) + sum(pad_amounts(len(x), len(w), s, pad))
     if len(w) > padded:
-        raise ParamError("kernel", f"at most {padded} entries (the padded input length)", len(w))
+        raise ParamError(
+            sizes.fit_name(p), f"at most {padded} entries (the padded input length)", len(w)
+        )
     return {"input": P.tolist(x), "kernel": P.tolist(w), "strides": s, "padding": pad}
 
 
@@ -142,10 +156,10 @@ KIND = Kind(
     name="conv1d",
     version=1,
     summary="1-D convolution (cross-correlation) of a vector with a kernel, padding and stride",
-    params=("input", "kernel", "strides", "padding"),
+    params=("input", "kernel", "strides", "padding", "kernel_size", "input_shape"),
     sample=sample,
     validate=validate,
     solve=solve,
     degenerate=degenerate,
-    defaults={"strides": 1, "padding": "valid"},
+    defaults={"strides": 1, "padding": "valid", "kernel_size": None, "input_shape": None},
 )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
+from .. import sizes
 from ..geometry import (
     check_fits,
     constant_grid,
@@ -79,7 +80,7 @@ def sample_geometry(
     if "input" in given:
         shape = P.array("input", given["input"], 2).shape
     elif given.get("input_shape") is not None:  # lecture-sized inputs with random values
-        shape = P.size_pair("input_shape", given["input_shape"], lo=1, hi=MAX_SIDE)
+        shape = sizes.pair("input_shape", given["input_shape"])
     else:
         oh = draw_out(rng, level.out, size[0], strides[0], padding, level.max_n)
         ow = (
@@ -92,15 +93,22 @@ def sample_geometry(
             shape = (h, h)
         else:
             shape = (h, input_length(rng, ow, size[1], strides[1], padding))
+    if kernel_shape is not None and "padding" in given:
+        # Sizes the spec fixed that can never fit fail now, not after every redraw.
+        check_fits(sizes.fit_name(given), shape, size, strides, padding)
     return size, strides, padding, shape
+
+
+def given_kernel_shape(given: dict[str, Any]) -> tuple[int, ...] | None:
+    """The kernel size a spec fixed: its ``kernel``'s, or ``kernel_size``."""
+    if "kernel" in given:
+        return P.array("kernel", given["kernel"], 2).shape
+    return sizes.pair("kernel_size", given.get("kernel_size"))
 
 
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     level = LEVELS[difficulty]
-    kshape = P.array("kernel", given["kernel"], 2).shape if "kernel" in given else None
-    if kshape is None and given.get("kernel_size") is not None:
-        kshape = P.size_pair("kernel_size", given["kernel_size"], lo=1, hi=MAX_SIDE)
-    size, strides, padding, shape = sample_geometry(rng, level, given, kshape)
+    size, strides, padding, shape = sample_geometry(rng, level, given, given_kernel_shape(given))
     lo, hi = level.values
     return {
         "input": rng.integers(lo, hi + 1, size=shape).tolist(),
@@ -112,31 +120,21 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
 
 def sample_kernel(rng: np.random.Generator, size: tuple[int, ...], lo: int, hi: int) -> list:
     """Random integer kernel (kh x kw [x C x F], nested lists) that changes when flipped (rotated
-    180 degrees)."""
+    180 degrees), unless it is 1 x 1 and cannot."""
     while True:
         k = rng.integers(lo, hi + 1, size=size).tolist()
-        if k != [row[::-1] for row in k[::-1]]:
+        if k != [row[::-1] for row in k[::-1]] or size[0] * size[1] == 1:
             return k
-
-
-#: Largest ``kernel_size`` / ``input_shape`` side a spec may ask for (hand computation).
-MAX_SIDE = 12
-
-
-def _check_size(name: str, value: Any, shape: tuple[int, ...], what: str) -> None:
-    """A given ``kernel_size``/``input_shape`` (sizes only, values drawn) must fit ``what``."""
-    if value is not None and P.size_pair(name, value, lo=1, hi=MAX_SIDE) != tuple(shape):
-        raise P.ParamError(name, f"the shape of the given {what} {tuple(shape)}", value)
 
 
 def validate(p: dict[str, Any]) -> dict[str, Any]:
     x = P.array("input", p["input"], 2)
     w = P.array("kernel", p["kernel"], 2)
-    _check_size("kernel_size", p.get("kernel_size"), w.shape, "kernel")
-    _check_size("input_shape", p.get("input_shape"), x.shape, "input")
+    sizes.check("kernel_size", sizes.pair("kernel_size", p.get("kernel_size")), w.shape, "kernel")
+    sizes.check("input_shape", sizes.pair("input_shape", p.get("input_shape")), x.shape, "input")
     strides = P.size_pair("strides", p["strides"], lo=1)
     padding = P.padding("padding", p["padding"])
-    check_fits("kernel", x.shape, w.shape, strides, padding)
+    check_fits(sizes.fit_name(p), x.shape, w.shape, strides, padding)
     return {
         "input": P.tolist(x),
         "kernel": P.tolist(w),
@@ -233,7 +231,9 @@ def conv_solution(
         ys = ys + b
         results = {m: r and (r[0], r[1] + b) for m, r in results.items()}
     y = ys[..., :f]
-    wrong = {"flipped_kernel": ys[..., f : 2 * f]}
+    wrong = {}
+    if not np.array_equal(kernel, kernel[::-1, ::-1]):  # a kernel its own flip: no such mistake
+        wrong["flipped_kernel"] = ys[..., f : 2 * f]
     for name, r in results.items():
         # Padding one side only changes nothing when the strides never reach the far side.
         if r is not None and not (name == "one_sided_padding" and r[1].shape == ys.shape):

@@ -1,7 +1,9 @@
 """conv2d_multichannel: an H x W x C_in input through a Conv2D with one or more filters.
 
 The kernel is ``kh x kw x C_in x filters``, as Keras stores it; ``bias`` is a list with one value
-per filter, or ``None`` for a layer without bias (``use_bias=False``).
+per filter, or ``None`` for a layer without bias (``use_bias=False``).  ``kernel_size``,
+``input_shape`` (``[rows, cols]`` or ``[rows, cols, channels]``) and ``filters`` fix sizes while
+the values stay random (:mod:`~convgrade.exercises.sizes`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
+from .. import sizes
 from ..errors import ParamError
 from ..geometry import (
     check_fits,
@@ -47,16 +50,40 @@ LEVELS = {
 BIAS_VALUES = np.array([-2, -1, 1, 2])
 
 
+def _given_filters(given: dict[str, Any]) -> int | None:
+    value = given.get("filters")
+    return None if value is None else P.integer("filters", value, lo=1, hi=sizes.MAX_FILTERS)
+
+
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     level = LEVELS[difficulty]
+    ksize = sizes.pair("kernel_size", given.get("kernel_size"))
+    ishape = sizes.image_shape("input_shape", given.get("input_shape"))
     if "kernel" in given:
         kh, kw, c, f = P.array("kernel", given["kernel"], 4).shape
+        if ishape is not None and len(ishape) == 3 and ishape[2] != c:
+            raise ParamError(
+                "input_shape", f"{c} channels, as many as the given kernel's slices", list(ishape)
+            )
     else:
-        kh = kw = pick(rng, level.kernel)
+        if ksize is not None:
+            kh, kw = ksize
+        else:
+            kh = kw = pick(rng, level.kernel)
         bias = given.get("bias")
-        f = len(bias) if isinstance(bias, list) and bias else pick(rng, level.filters)
+        f = _given_filters(given)
+        if isinstance(bias, list) and bias:
+            if f is not None and f != len(bias):
+                raise ParamError(
+                    "bias", f"a list of {f} numbers, one per filter (filters = {f})", bias
+                )
+            f = len(bias)
+        elif f is None:
+            f = pick(rng, level.filters)
         if "input" in given:
             c = P.array("input", given["input"], 3).shape[2]
+        elif ishape is not None and len(ishape) == 3:
+            c = ishape[2]
         else:
             c = pick(rng, level.channels)
     if "strides" in given:
@@ -67,9 +94,18 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
         padding = P.padding("padding", given["padding"])
     else:
         padding = pick(rng, fitting_paddings(level.paddings, (kh, kw), strides, level.out[1]))
-    oh = draw_out(rng, level.out, kh, max(strides), padding, max_n=5)
-    h = input_length(rng, oh, kh, strides[0], padding, least=2)
-    w = h if strides[0] == strides[1] else input_length(rng, oh, kw, strides[1], padding, least=2)
+    if ishape is not None:  # lecture-sized inputs with random values
+        h, w = ishape[:2]
+        if "padding" in given and (ksize or "kernel" in given):  # never fits: fail now
+            check_fits(sizes.fit_name(given), (h, w), (kh, kw), strides, padding)
+    else:
+        oh = draw_out(rng, level.out, kh, max(strides), padding, max_n=5)
+        h = input_length(rng, oh, kh, strides[0], padding, least=2)
+        w = (
+            h
+            if strides[0] == strides[1] and kh == kw
+            else input_length(rng, oh, kw, strides[1], padding, least=2)
+        )
     lo, hi = level.values
     return {
         "input": rng.integers(lo, hi + 1, size=(h, w, c)).tolist(),
@@ -85,12 +121,18 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
 def validate(p: dict[str, Any]) -> dict[str, Any]:
     x = P.array("input", p["input"], 3)
     w = P.array("kernel", p["kernel"], 4)
+    shape = sizes.image_shape("input_shape", p.get("input_shape"))
+    sizes.check("input_shape", shape, x.shape, "input")
+    sizes.check("kernel_size", sizes.pair("kernel_size", p.get("kernel_size")), w.shape, "kernel")
     if w.shape[2] != x.shape[2]:
         raise ParamError(
             "kernel",
             f"kh x kw x {x.shape[2]} x filters (one kernel slice per input channel)",
             "shape " + " x ".join(map(str, w.shape)),
         )
+    filters = _given_filters(p)
+    if filters is not None and filters != w.shape[3]:
+        raise ParamError("filters", f"the kernel's number of filters ({w.shape[3]})", filters)
     bias = p["bias"]
     if bias is not None:
         b = P.array("bias", bias, 1)
@@ -101,7 +143,7 @@ def validate(p: dict[str, Any]) -> dict[str, Any]:
         bias = P.tolist(b)
     strides = P.size_pair("strides", p["strides"], lo=1)
     padding = P.padding("padding", p["padding"])
-    check_fits("kernel", x.shape, w.shape[:2], strides, padding)
+    check_fits(sizes.fit_name(p), x.shape, w.shape[:2], strides, padding)
     return {
         "input": P.tolist(x),
         "kernel": P.tolist(w),
@@ -163,11 +205,28 @@ KIND = Kind(
     name="conv2d_multichannel",
     version=1,
     summary="Conv2D on a multi-channel input: filters of C_in kernel slices, optional bias",
-    params=("input", "kernel", "bias", "strides", "padding"),
+    # kernel_size, input_shape ([rows, cols(, channels)]) and filters fix sizes only.
+    params=(
+        "input",
+        "kernel",
+        "bias",
+        "strides",
+        "padding",
+        "kernel_size",
+        "input_shape",
+        "filters",
+    ),
     sample=sample,
     validate=validate,
     solve=solve,
     degenerate=degenerate,
-    defaults={"bias": None, "strides": 1, "padding": "valid"},
+    defaults={
+        "bias": None,
+        "strides": 1,
+        "padding": "valid",
+        "kernel_size": None,
+        "input_shape": None,
+        "filters": None,
+    },
     sample_is_valid=True,
 )

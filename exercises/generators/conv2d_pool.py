@@ -1,7 +1,8 @@
 """conv2d_pool: a Conv2D on a matrix, then pooling of its output (the lecture's two-step chain).
 
 Convolution parameters keep their Keras names (``kernel``, ``strides``, ``padding``); the pooling
-layer's are ``mode``, ``pool_size``, ``pool_strides`` and ``pool_padding``.
+layer's are ``mode``, ``pool_size``, ``pool_strides`` and ``pool_padding``.  ``kernel_size`` and
+``input_shape`` fix the convolution's sizes while the values stay random, as in ``conv2d``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from .. import params as P
 from ..follow_through import follows
-from ..geometry import pair_value
+from ..geometry import check_fits, pair_value
 from ..model import Part
 from ..reference.conv import output_length
 from ..reference.pool import MODES, pool2d
@@ -61,21 +62,33 @@ def pool_output_shape(
 @cache
 def _pool_options(difficulty: int, conv_shape: tuple[int, ...]) -> list[tuple]:
     """The level's pooling layers (pool_size, pool_strides, pool_padding) whose output on a
-    ``conv_shape`` input is 2 or 3 wide along both axes."""
+    ``conv_shape`` input is 2 or 3 wide along both axes; for a larger convolution output (sizes a
+    spec fixed), those with the smallest output at least 2 wide."""
     level = LEVELS[difficulty]
-    options = [
-        (pool, s, pad)
+    outs = {
+        (pool, s, pad): pool_output_shape(conv_shape, (pool,) * 2, (s or pool,) * 2, pad)
         for pool, s, pad in product(level.pools, level.pool_strides, level.pool_paddings)
-        if all(
-            2 <= n <= 3 for n in pool_output_shape(conv_shape, (pool,) * 2, (s or pool,) * 2, pad)
-        )
-    ]
-    return options or [(2, None, "same")]
+    }
+    options = [o for o, out in outs.items() if all(2 <= n <= 3 for n in out)]
+    if options:
+        return options
+    wide = {o: max(out) for o, out in outs.items() if min(out) >= 2}
+    return [o for o, n in wide.items() if n == min(wide.values())] or [(2, None, "same")]
+
+
+def fixed_conv(given: dict[str, Any]) -> bool:
+    """Whether the spec fixes the convolution output's size (every level uses stride 1)."""
+    kernel = "kernel" in given or given.get("kernel_size") is not None
+    return (
+        kernel
+        and ("input" in given or given.get("input_shape") is not None)
+        and ("padding" in given)
+    )
 
 
 def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> dict[str, Any]:
     level = LEVELS[difficulty]
-    kshape = P.array("kernel", given["kernel"], 2).shape if "kernel" in given else None
+    kshape = conv2d.given_kernel_shape(given)
     size, strides, padding, shape = conv2d.sample_geometry(rng, level.conv, given, kshape)
     lo, hi = level.conv.values
     p = {
@@ -85,6 +98,13 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
         "padding": padding,
     }
     conv_shape = tuple(output_length(n, k, s, padding) for n, k, s in zip(shape, size, strides))
+    if "pool_size" in given and given.get("pool_padding", "valid") == "valid" and fixed_conv(given):
+        # A pool larger than the fixed convolution output fails now, naming pool_size (a 'same'
+        # pooling the draw might pick would only make a degenerate 1 x 1 output).
+        pool = P.size_pair("pool_size", given["pool_size"], lo=1)
+        check_fits(
+            "pool_size", conv_shape, pool, pool, "valid", what="pool", of="convolution output"
+        )
     p["mode"] = given.get("mode") or pick(rng, level.modes)
     pool, s, pad = pick(rng, _pool_options(difficulty, conv_shape))
     p["pool_size"], p["pool_strides"], p["pool_padding"] = pool, s, pad
@@ -198,6 +218,8 @@ KIND = Kind(
         "pool_size",
         "pool_strides",
         "pool_padding",
+        "kernel_size",
+        "input_shape",
     ),
     sample=sample,
     validate=validate,
@@ -210,6 +232,8 @@ KIND = Kind(
         "pool_size": 2,
         "pool_strides": None,
         "pool_padding": "valid",
+        "kernel_size": None,
+        "input_shape": None,
     },
     follow_through={"pool_shape": own_pool_shape, "pool_output": own_pool_output},
     sample_is_valid=True,

@@ -1,5 +1,7 @@
 """pooling: max or average pooling of a matrix (Keras MaxPooling2D / AveragePooling2D).
 
+``input_shape`` fixes the input's size while its values stay random.
+
 Also home of the pooling solution pieces the conv-then-pool kind reuses:
 :func:`pool_solution` (answer, worked steps, misconception outputs) and :func:`pool_answer`.
 """
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import params as P
+from .. import sizes
 from ..geometry import (
     check_fits,
     constant_grid,
@@ -71,8 +74,13 @@ def sample(rng: np.random.Generator, difficulty: int, given: dict[str, Any]) -> 
     strides = s or pool
     padding = padding_name("padding", given["padding"]) if "padding" in given else None
     padding = padding or pick(rng, level.paddings)
+    ishape = sizes.pair("input_shape", given.get("input_shape"))
     if "input" in given:
         shape = (1, 1)  # replaced by the given input
+    elif ishape is not None:  # lecture-sized inputs with random values
+        shape = ishape
+        if "padding" in given and "pool_size" in given:  # never fits: fail now, not per redraw
+            check_fits("pool_size", shape, pool, strides, padding, what="pool")
     else:
         oh = draw_out(rng, level.out, pool[0], strides[0], padding)
         h = input_length(rng, oh, pool[0], strides[0], padding)
@@ -110,6 +118,7 @@ def validate_pool(
 
 def validate(p: dict[str, Any]) -> dict[str, Any]:
     x = P.array("input", p["input"], 2)
+    sizes.check("input_shape", sizes.pair("input_shape", p.get("input_shape")), x.shape, "input")
     return {"input": P.tolist(x), **validate_pool(p, x.shape, NAMES)}
 
 
@@ -250,11 +259,17 @@ KIND = Kind(
     name="pooling",
     version=1,
     summary="Max or average pooling of a matrix: pool_size, strides (default pool_size), padding",
-    params=("input", "mode", "pool_size", "strides", "padding"),
+    params=("input", "mode", "pool_size", "strides", "padding", "input_shape"),
     sample=sample,
     validate=validate,
     solve=solve,
     degenerate=degenerate,
-    defaults={"mode": "max", "pool_size": 2, "strides": None, "padding": "valid"},
+    defaults={
+        "mode": "max",
+        "pool_size": 2,
+        "strides": None,
+        "padding": "valid",
+        "input_shape": None,
+    },
     sample_is_valid=True,
 )

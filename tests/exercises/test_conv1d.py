@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from convgrade import exercises
+from tests import numpy_oracle
+from tests.exercises.sizes_support import assert_values_vary, draws
 from tests.keras_oracle import conv
 
 
@@ -27,3 +29,35 @@ def test_agrees_with_keras(difficulty):
         want = conv(x, k, p["strides"], p["padding"])[:, 0]
         assert ex.answer["length"] == len(want), p
         np.testing.assert_array_equal(ex.answer["output"], want, err_msg=str(p))
+
+
+LECTURE_1D = {"input_shape": 10, "kernel_size": 3, "strides": 1, "padding": "valid"}
+
+
+def test_sizes_can_be_fixed_while_values_stay_random():
+    """A length-10 input and a 3-tap kernel for every seed and difficulty, values drawn."""
+    exs = draws("conv1d", LECTURE_1D, seeds=8)
+    for ex in exs:
+        p = ex.params
+        assert len(p["input"]) == 10 and len(p["kernel"]) == 3 and ex.answer["length"] == 8
+        want = numpy_oracle.conv1d(p["input"], p["kernel"], p["strides"], p["padding"])
+        np.testing.assert_array_equal(ex.answer["output"], want)
+        assert "input_shape" not in p and "kernel_size" not in p  # params stay Keras's
+    assert_values_vary(exs)
+    assert len({str(ex.params["kernel"]) for ex in exs}) > 1
+
+
+@pytest.mark.parametrize(
+    "params, name, expected",
+    [
+        ({"kernel_size": 1}, "kernel_size", "at least 2 for a random kernel"),
+        ({"kernel_size": 12, "input_shape": 10}, "kernel_size", "at most 10 entries"),
+        ({"kernel_size": [3, 3]}, "kernel_size", "an integer from 1 to 16 or a list of one"),
+        ({"input_shape": 17}, "input_shape", "an integer from 1 to 16"),
+        ({"input": [1, 2, 3, 4], "input_shape": 5}, "input_shape", r"the input's size \(4\)"),
+    ],
+)
+def test_bad_size_constraints_name_the_parameter(params, name, expected):
+    params = {"padding": "valid", **params}
+    with pytest.raises(exercises.ParamError, match=f"parameter '{name}': expected {expected}"):
+        exercises.generate("conv1d", seed=1, params=params)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 
 import numpy as np
 import pytest
 
 from convgrade import exercises
+from tests import numpy_oracle
 from tests.conftest import ROOT
+from tests.exercises.sizes_support import assert_values_vary, draws
 from tests.keras_oracle import conv
 
 EXAMPLES = ROOT / "examples"
@@ -227,3 +231,56 @@ def test_sizes_can_be_fixed_while_values_stay_random():
     assert len({str(ex.params["kernel"]) for ex in exs}) == len(exs)
     with pytest.raises(exercises.ConvgradeError, match="kernel_size"):
         exercises.generate("conv2d", params={"kernel": [[1, 2], [3, 4]], "kernel_size": 3})
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int):
+    """Fail (instead of hanging the suite) when the body runs longer than ``seconds``."""
+
+    def _late(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, _late)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_sizes_combine_with_every_difficulty_and_agree_with_numpy():
+    lecture = {"kernel_size": 3, "input_shape": 5, "padding": 2, "strides": 2}
+    exs = draws("conv2d", lecture, seeds=8)
+    for ex in exs:
+        p = ex.params
+        x, k = np.array(p["input"])[..., None], np.array(p["kernel"])[..., None, None]
+        want = numpy_oracle.conv2d(x, k, p["strides"], p["padding"])[..., 0]
+        assert want.shape == (4, 4)
+        np.testing.assert_array_equal(ex.answer["output"], want)
+    assert_values_vary(exs)
+    # Difficulty still sets the values: level 1 draws from 0..3, level 3 from -3..4.
+    assert all(0 <= v <= 3 for ex in exs[:8] for row in ex.params["input"] for v in row)
+    assert any(v < 0 for ex in exs[16:] for row in ex.params["input"] for v in row)
+
+
+def test_a_one_by_one_kernel_does_not_hang_random_draws():
+    """A 1 x 1 kernel (given, or kernel_size = 1) is its own flip: the draw used to loop forever
+    looking for a kernel that changes when flipped."""
+    with _deadline(20):
+        ex = exercises.generate("conv2d", seed=3, params={"kernel": [[2]]})
+        assert ex.params["kernel"] == [[2]]
+        ex = exercises.generate(
+            "conv2d",
+            seed=3,
+            params={"kernel_size": 1, "input_shape": 4, "padding": "valid", "strides": 1},
+        )
+    assert np.shape(ex.params["kernel"]) == (1, 1) and ex.answer["shape"] == [4, 4]
+    assert "flipped_kernel" not in {m.id for m in ex.misconceptions}
+
+
+def test_a_kernel_size_too_large_names_kernel_size_at_once():
+    params = {"kernel_size": 3, "input_shape": 2, "padding": "valid"}
+    want = r"parameter 'kernel_size': expected a kernel of at most 2 x 2 \(the padded input\)"
+    with pytest.raises(exercises.ParamError, match=want):
+        exercises.generate("conv2d", seed=1, params=params)

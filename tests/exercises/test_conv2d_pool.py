@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from convgrade import exercises
+from tests import numpy_oracle
+from tests.exercises.sizes_support import assert_values_vary, draws
 from tests.exercises.test_conv2d import EXAMPLES, LECTURE_5X5, LECTURE_KERNEL
 from tests.keras_oracle import conv, pool
 
@@ -98,3 +100,65 @@ def test_random_instances_are_hand_computable():
 def test_bad_params_name_the_parameter(params, name):
     with pytest.raises(exercises.ParamError, match=f"parameter '{name}'"):
         exercises.generate("conv2d_pool", params=params)
+
+
+LECTURE_CHAIN = {"input_shape": 6, "kernel_size": 3, "padding": "valid", "strides": 1,
+                 "mode": "max", "pool_size": 2}  # fmt: skip
+
+
+def _numpy(p):
+    x, k = np.array(p["input"])[..., None], np.array(p["kernel"])[..., None, None]
+    y = numpy_oracle.conv2d(x, k, p["strides"], p["padding"])[..., 0]
+    z = numpy_oracle.pool2d(y, p["pool_size"], p["pool_strides"], p["pool_padding"], p["mode"])
+    return y, z
+
+
+def test_sizes_can_be_fixed_while_values_stay_random():
+    """A 6x6 input, a 3x3 kernel, then 2x2 max pooling: 4x4, then 2x2, values drawn."""
+    exs = draws("conv2d_pool", LECTURE_CHAIN)
+    for ex in exs:
+        p = ex.params
+        assert np.shape(p["input"]) == (6, 6) and np.shape(p["kernel"]) == (3, 3)
+        assert ex.answer["conv_shape"] == [4, 4] and ex.answer["pool_shape"] == [2, 2]
+        y, z = _numpy(p)
+        np.testing.assert_array_equal(ex.answer["conv_output"], y)
+        np.testing.assert_array_equal(ex.answer["pool_output"], z)
+        assert "input_shape" not in p and "kernel_size" not in p
+    assert_values_vary(exs)
+
+
+def test_a_large_convolution_output_gets_the_levels_own_pooling():
+    """Without pooling parameters, a 10x10 convolution output is pooled as the level pools (2x2
+    'valid' at difficulty 1), not with a 'same' fallback."""
+    params = {"input_shape": 12, "kernel_size": 3, "padding": "valid"}
+    ex = exercises.generate("conv2d_pool", seed=4, difficulty=1, params=params)
+    assert ex.answer["conv_shape"] == [10, 10] and ex.answer["pool_shape"] == [5, 5]
+    assert ex.params["pool_padding"] == "valid"
+
+
+@pytest.mark.parametrize(
+    "params, name, expected",
+    [
+        ({"pool_size": 3, "pool_padding": "valid"}, "pool_size",
+         r"a pool of at most 2 x 2 \(the padded convolution output\), not 3 x 3"),
+        ({"kernel_size": 7}, "kernel_size", r"a kernel of at most 4 x 4 \(the padded input\)"),
+        # Without pool_padding the draw may pick 'same', which fits but leaves a 1 x 1 output:
+        # the pool is too large for the fixed 2 x 2 convolution output all the same.
+        ({"pool_size": 3}, "pool_size", r"a pool of at most 2 x 2 \(the padded convolution"),
+        ({"pool_size": 3, "pool_padding": "same"}, "params",
+         ".*non-degenerate instance .*fewer than two pooling output"),
+    ],
+)  # fmt: skip
+def test_bad_size_constraints_name_the_parameter(params, name, expected):
+    params = {"input_shape": 4, "kernel_size": 3, "padding": "valid", **params}
+    with pytest.raises(exercises.ParamError, match=f"parameter '{name}': expected {expected}"):
+        exercises.generate("conv2d_pool", seed=1, difficulty=2, params=params)
+
+
+@pytest.mark.tf
+def test_lecture_sizes_agree_with_keras():
+    for seed in range(5):
+        ex = exercises.generate("conv2d_pool", seed=seed, difficulty=3, params=LECTURE_CHAIN)
+        y, z = _keras(ex.params)
+        np.testing.assert_array_equal(ex.answer["conv_output"], y)
+        np.testing.assert_allclose(ex.answer["pool_output"], z, atol=1e-9)

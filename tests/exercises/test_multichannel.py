@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from convgrade import exercises
+from tests import numpy_oracle
+from tests.exercises.sizes_support import assert_values_vary, draws
 from tests.keras_oracle import conv
 
 # 3x3 input, 2 channels: channel 0 = 0..8, channel 1 = all ones.
@@ -91,3 +93,58 @@ def test_random_instances_are_hand_computable():
 def test_bad_params_name_the_parameter(params, name):
     with pytest.raises(exercises.ParamError, match=f"parameter '{name}'"):
         exercises.generate("conv2d_multichannel", params=params)
+
+
+LECTURE_RGB = {"input_shape": [5, 5, 3], "kernel_size": 3, "padding": 1, "strides": 2}
+
+
+@pytest.mark.parametrize("filters", [None, 2])
+def test_sizes_can_be_fixed_while_values_stay_random(filters):
+    """Three channels, a 5x5 input, a 3x3 kernel, padding 1, stride 2: a 3x3 output per filter."""
+    params = {**LECTURE_RGB, "filters": filters}
+    exs = draws("conv2d_multichannel", params)
+    for ex in exs:
+        p = ex.params
+        f = np.shape(p["kernel"])[3]
+        assert np.shape(p["input"]) == (5, 5, 3) and np.shape(p["kernel"])[:3] == (3, 3, 3)
+        assert f == filters if filters else f <= 2
+        assert ex.answer["shape"] == [3, 3, f]
+        want = numpy_oracle.conv2d(p["input"], p["kernel"], p["strides"], p["padding"], p["bias"])
+        np.testing.assert_array_equal(ex.answer["output"], want)
+        assert not {"input_shape", "kernel_size", "filters"} & set(p)
+    assert_values_vary(exs)
+
+
+@pytest.mark.parametrize(
+    "params, name, expected",
+    [
+        ({"input_shape": [5, 5, 9]}, "input_shape", r"\[rows, cols, channels\] with 1 to 4"),
+        ({"input_shape": [5, 5, 3, 1]}, "input_shape", r"an integer, \[rows, cols\] or"),
+        ({"filters": 5}, "filters", "an integer from 1 to 4"),
+        ({"filters": 2, "bias": [1]}, "bias", "a list of 2 numbers"),
+        ({"kernel": [[[[1, 2]], [[3, 4]]]], "input_shape": [3, 3, 2]}, "input_shape", "1 channels"),
+        ({"kernel_size": 3, "input_shape": [2, 2, 3], "padding": "valid"}, "kernel_size",
+         "a kernel of at most 2 x 2"),
+        ({"input": X, "kernel_size": 3, "kernel": K}, "kernel_size", r"the kernel's size \(2 x 2"),
+    ],
+)  # fmt: skip
+def test_bad_size_constraints_name_the_parameter(params, name, expected):
+    with pytest.raises(exercises.ParamError, match=f"parameter '{name}': expected {expected}"):
+        exercises.generate("conv2d_multichannel", seed=1, params=params)
+
+
+@pytest.mark.tf
+def test_lecture_sizes_agree_with_keras():
+    for seed in range(5):
+        params = {**LECTURE_RGB, "filters": 2}
+        ex = exercises.generate("conv2d_multichannel", seed=seed, difficulty=3, params=params)
+        np.testing.assert_array_equal(ex.answer["output"], _keras(ex.params))
+
+
+def test_a_non_square_kernel_size_gets_an_input_it_fits():
+    """A 2x3 kernel used to get a square input drawn for its 2 rows: one output column, so
+    every draw was degenerate and the spec failed."""
+    for seed in range(10):
+        params = {"kernel_size": [2, 3], "padding": "valid"}
+        ex = exercises.generate("conv2d_multichannel", seed=seed, params=params)
+        assert np.shape(ex.params["kernel"])[:2] == (2, 3) and min(ex.answer["shape"][:2]) >= 2

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from convgrade import exercises
+from tests import numpy_oracle
+from tests.exercises.sizes_support import assert_values_vary, draws
 from tests.keras_oracle import pool
 
 X4 = [[1, 3, 2, 4], [5, 6, 1, 2], [7, 0, 9, 8], [3, 4, 5, 6]]
@@ -114,3 +116,43 @@ def test_same_padding_lets_a_large_pool_through():
         "pooling", params={"input": [[1, 2], [3, 4]], "pool_size": 3, "padding": "same"}
     )
     assert ex.answer == {"shape": [1, 1], "output": [[4]]}
+
+
+@pytest.mark.parametrize("side", [4, 6])
+def test_sizes_can_be_fixed_while_values_stay_random(side):
+    """A 4x4 or 6x6 input, 2x2 pool, stride 2, at every difficulty: values and mode drawn."""
+    params = {"input_shape": [side, side], "pool_size": 2, "strides": 2, "padding": "valid"}
+    exs = draws("pooling", params)
+    for ex in exs:
+        p = ex.params
+        assert np.shape(p["input"]) == (side, side) and "input_shape" not in p
+        assert ex.answer["shape"] == [side // 2] * 2
+        want = numpy_oracle.pool2d(p["input"], p["pool_size"], p["strides"], p["padding"],
+                                   p["mode"])  # fmt: skip
+        np.testing.assert_allclose(ex.answer["output"], want, atol=1e-9)
+    assert_values_vary(exs)
+    assert {ex.params["mode"] for ex in exs} == {"max", "average"}
+
+
+@pytest.mark.parametrize(
+    "params, name, expected",
+    [
+        ({"input_shape": 2, "pool_size": 3, "padding": "valid"}, "pool_size",
+         r"a pool of at most 2 x 2 \(the padded input\), not 3 x 3"),
+        ({"input_shape": [6, 6, 1]}, "input_shape", "an integer or a pair of integers"),
+        ({"input_shape": 13}, "input_shape", "an integer from 1 to 12"),
+        ({"input": [[1, 2], [3, 4]], "input_shape": 3}, "input_shape",
+         r"the input's size \(2 x 2\)"),
+    ],
+)  # fmt: skip
+def test_bad_size_constraints_name_the_parameter_at_once(params, name, expected):
+    with pytest.raises(exercises.ParamError, match=f"parameter '{name}': expected {expected}"):
+        exercises.generate("pooling", seed=1, params=params)
+
+
+@pytest.mark.tf
+def test_lecture_sizes_agree_with_keras():
+    for seed in range(6):
+        params = {"input_shape": 6, "pool_size": 2, "strides": 2}
+        ex = exercises.generate("pooling", seed=seed, difficulty=3, params=params)
+        np.testing.assert_allclose(ex.answer["output"], _keras(ex.params), atol=1e-9)

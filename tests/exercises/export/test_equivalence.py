@@ -1,10 +1,11 @@
 """Every LMS file scores every response as ``grade check`` does, or the build says it cannot.
 
 Each format's scoring rule is simulated on the file the writer produced (tests/exercises/export/
-lms_scoring.py) over examples/week3.toml with the roster and examples/all-kinds.toml with three
-variants: the key's response, each part wrong, one cell of each part off, and every option of a
-multiple-choice item. Moodle XML and QTI 2.1 express the key's rule: they must agree everywhere
-(within 1e-6). GIFT, Canvas and Blackboard cannot always: where they differ, a grouped warning
+lms_scoring.py) over examples/week3.toml with the roster, examples/all-kinds.toml and the
+lecture-sized examples/lecture-scale.toml with three variants: the key's response, each part
+wrong, one cell of each part off, and every option of a multiple-choice item. Moodle XML and
+QTI 2.1 express the key's rule: they must agree everywhere (within 1e-6). GIFT, Canvas and
+Blackboard cannot always: where they differ, a grouped warning
 must name the question.
 """
 
@@ -32,7 +33,7 @@ def _quiz(name: str):
     return assemble(spec, b"equivalence", variants=3).quiz()
 
 
-@pytest.fixture(scope="module", params=["week3", "all-kinds"])
+@pytest.fixture(scope="module", params=["week3", "all-kinds", "lecture-scale"])
 def built(request, tmp_path_factory):
     quiz = _quiz(request.param)
     out = tmp_path_factory.mktemp(f"eq-{request.param}")
