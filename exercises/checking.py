@@ -20,9 +20,10 @@ slip costs once.
 
 from __future__ import annotations
 
+import copy
 import json
 import reprlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,7 @@ class StudentResult:
 
     def to_dict(self, *, feedback: bool = False) -> dict[str, Any]:
         """Plain JSON data; ``feedback`` adds each question's feedback as plain text."""
-        d = asdict(self)
+        d = _plain(self)
         d.update(points=self.points, max_points=self.max_points, score=round(self.score, 4))
         if feedback:
             from .feedback import render_question  # templates only when asked for
@@ -125,6 +126,59 @@ class StudentResult:
             if feedback:
                 qd["feedback"] = render_question(q, solution=False)
         return d
+
+
+_ATOMS = (str, int, float, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj: Any) -> Any:
+    """What :func:`dataclasses.asdict` gives (dataclasses as dicts, lists, tuples and dicts
+    rebuilt, anything else deep-copied), without its per-value deep copies of plain numbers and
+    strings: results.json converts tens of thousands of parts."""
+    if type(obj) in _ATOMS:
+        return obj
+    cls = type(obj)
+    if cls is list:
+        return [_plain(v) for v in obj]
+    if cls is dict:
+        return {_plain(k): _plain(v) for k, v in obj.items()}
+    names = _FIELDS.get(cls)
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS[cls] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {n: _plain(getattr(obj, n)) for n in names}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a named tuple, as asdict keeps it
+        return cls(*[_plain(v) for v in obj])
+    if isinstance(obj, list | tuple):
+        return cls(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return cls((_plain(k), _plain(v)) for k, v in obj.items())
+    return copy.deepcopy(obj)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    names = _FIELDS.get(type(obj))
+    if names is None:
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj))
+    return {n: getattr(obj, n) for n in names}
+
+
+def json_default(obj: Any) -> Any:
+    """``json.dumps(..., default=json_default)`` writes results as :meth:`StudentResult.to_dict`
+    gives them, converting each result object as the encoder reaches it (no copy of the
+    answers, cells and solutions in between: results.json holds tens of thousands of parts)."""
+    if isinstance(obj, StudentResult):
+        d = _fields(obj)
+        d.update(points=obj.points, max_points=obj.max_points, score=round(obj.score, 4))
+        return d
+    if isinstance(obj, QuestionResult):
+        d = _fields(obj)
+        d["summary"] = obj.summary
+        return d
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return _fields(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
 def _fmt(x: float) -> str:
@@ -347,12 +401,22 @@ def echo(value: Any, limit: int = MAX_ECHO) -> Any:
         try:
             text = json.dumps(value, default=str)
             if len(text) <= limit:
-                return json.loads(text)
+                return value if _is_json(value) else json.loads(text)
         except (ValueError, RecursionError):
             text = reprlib.repr(value)
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text):,} characters in all)"
+
+
+def _is_json(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is already plain JSON data (what a JSON round trip gives back)."""
+    t = type(value)
+    if t in _ATOMS:
+        return True
+    if t is list and depth < 8:
+        return all(_is_json(v, depth + 1) for v in value)
+    return False
 
 
 def _apply(result: PartResult, c: Comparison, against: str = "key") -> None:

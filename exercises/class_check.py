@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import forked
 from .answer_sheets import (
     AnswerFileError,
     AnswerSheet,
@@ -31,7 +32,7 @@ from .answer_sheets import (
     check_sheet,
     load_answers,
 )
-from .checking import StudentResult
+from .checking import StudentResult, json_default
 from .feedback import render_student
 from .gradebook import Entry, Gradebook, points_text
 from .gradebook import write as write_gradebook
@@ -192,13 +193,49 @@ def gradebook(c: ClassResult) -> Gradebook:
     return Gradebook(title, possible, entries, qids)
 
 
+def _write_feedback(c: ClassResult, folder: Path, hide_answers: bool, take) -> None:
+    """Feedback files (text and HTML) of the results ``take()`` hands out, until none is left."""
+    while (i := take()) < len(c.results):
+        r = c.results[i]
+        exercises = c.exercises.get(r.student, {})
+        name = _safe_name(r.student)
+        for fmt, ext in (("text", "txt"), ("html", "html")):
+            text = render_student(
+                r, fmt, exercises, solution=not hide_answers, show_key=not hide_answers
+            )
+            (folder / f"{name}.{ext}").write_text(text, encoding="utf-8")
+
+
+def _write_report(c: ClassResult, tmp: Path) -> None:
+    from .class_report import render_report  # matplotlib: only when writing a report
+
+    (tmp / "report.html").write_text(render_report(c), encoding="utf-8")
+
+
+def _write_results(c: ClassResult, tmp: Path) -> None:
+    (tmp / "results.json").write_text(
+        json.dumps(
+            {
+                "set_id": c.key.set_id,
+                "title": c.key.title,
+                "absent": c.absent,
+                "not_marked": [asdict(p) for p in c.problems],
+                "students": c.results,
+            },
+            separators=(",", ":"),
+            default=json_default,  # each result as to_dict() gives it, without the copies
+        ),
+        encoding="utf-8",
+    )
+
+
 def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False) -> Path:
     """Write every output into ``out`` atomically (a temporary folder, then a rename).
 
     ``hide_answers`` leaves the right answers and worked solutions out of the feedback files.
+    With two cores, a forked process (:mod:`exercises.forked`) renders the report and shares
+    the feedback files with this one; the files are the same as when written one by one.
     """
-    from .class_report import render_report  # matplotlib: only when writing a report
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
@@ -207,28 +244,23 @@ def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False
     try:
         write_gradebook(gradebook(c), tmp)
         (tmp / "feedback").mkdir()
-        for r in c.results:
-            exercises = c.exercises.get(r.student, {})
-            name = _safe_name(r.student)
-            for fmt, ext in (("text", "txt"), ("html", "html")):
-                text = render_student(
-                    r, fmt, exercises, solution=not hide_answers, show_key=not hide_answers
-                )
-                (tmp / "feedback" / f"{name}.{ext}").write_text(text, encoding="utf-8")
-        (tmp / "results.json").write_text(
-            json.dumps(
-                {
-                    "set_id": c.key.set_id,
-                    "title": c.key.title,
-                    "absent": c.absent,
-                    "not_marked": [asdict(p) for p in c.problems],
-                    "students": [r.to_dict() for r in c.results],
-                },
-                separators=(",", ":"),
-            ),
-            encoding="utf-8",
-        )
-        (tmp / "report.html").write_text(render_report(c), encoding="utf-8")
+        two = forked.usable(len(c.results))
+        counter = forked.Counter(shared=two)
+
+        def child() -> None:
+            _write_report(c, tmp)
+            _write_feedback(c, tmp / "feedback", hide_answers, counter.take)
+
+        def parent() -> None:
+            _write_results(c, tmp)
+            _write_feedback(c, tmp / "feedback", hide_answers, counter.take)
+
+        if not (two and forked.alongside(child, parent)):
+            if not two:
+                _write_results(c, tmp)
+            # one process, or the forked one failed: the report and every feedback file here
+            _write_report(c, tmp)
+            _write_feedback(c, tmp / "feedback", hide_answers, forked.Counter(False).take)
         os.chmod(tmp, 0o755)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))

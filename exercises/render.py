@@ -10,7 +10,7 @@ environment's ``finalize``), and only macro output and the filters that build ma
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
@@ -179,13 +179,31 @@ def pretty_math(text: Any) -> str:
     >>> pretty_math("floor((5 + 2 - 3) / 1) + 1 = -1")
     '⌊(5 + 2 − 3)/1⌋ + 1 = −1'
     """
-    text = str(text)
-    text = _replace_call(text, "ceil", "⌈", "⌉")
-    text = _replace_call(text, "floor", "⌊", "⌋")
-    text = re.sub(r"(?<=[\w)⌉⌋]) / (?=[\w(⌈⌊])", "/", text)
-    text = re.sub(r"(?<=\d) x (?=\d)", " × ", text)
-    text = re.sub(r"(?<![\w'\-])-(?=[\d(])", "−", text)  # a sign: -1, -(2)
-    return re.sub(r"(?<= )-(?= )", "−", text)  # an operator: 3 - 1
+    return _pretty(str(text))
+
+
+_DIVIDE = re.compile(r"(?<=[\w)⌉⌋]) / (?=[\w(⌈⌊])")
+_TIMES = re.compile(r"(?<=\d) x (?=\d)")
+_SIGN = re.compile(r"(?<![\w'\-])-(?=[\d(])")
+_MINUS = re.compile(r"(?<= )-(?= )")
+
+
+@lru_cache(maxsize=8192)
+def _pretty(text: str) -> str:
+    """:func:`pretty_math` of a string (cached: feedback typesets the same steps and small
+    numbers over and over, in text and in HTML)."""
+    if "ceil(" in text:
+        text = _replace_call(text, "ceil", "⌈", "⌉")
+    if "floor(" in text:
+        text = _replace_call(text, "floor", "⌊", "⌋")
+    if " / " in text:
+        text = _DIVIDE.sub("/", text)
+    if " x " in text:
+        text = _TIMES.sub(" × ", text)
+    if "-" in text:
+        text = _SIGN.sub("−", text)  # a sign: -1, -(2)
+        text = _MINUS.sub("−", text)  # an operator: 3 - 1
+    return text
 
 
 def render_prompt(ex: Exercise, fmt: str = "text") -> str:

@@ -1,0 +1,81 @@
+"""Run two parts of one job at once on two cores: a forked copy of this process takes one part
+while this process does the other, both drawing shared work from one counter.
+
+Used by ``check-all`` to render the class report and half of the feedback files beside the
+other half. Where ``fork`` is not available (Windows, or one core), or the forked process fails
+for any reason, the caller does everything itself: the outputs are the same either way.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable
+
+#: Below this many work items the fork costs more than it saves.
+MIN_ITEMS = 16
+
+
+def usable(items: int) -> bool:
+    """Whether a second process is worth starting for ``items`` work items here."""
+    return (
+        items >= MIN_ITEMS
+        and (os.cpu_count() or 1) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+class Counter:
+    """Hands out 0, 1, 2 ... across the two processes (each number once)."""
+
+    def __init__(self, shared: bool) -> None:
+        self._value = multiprocessing.get_context("fork").Value("l", 0) if shared else None
+        self._local = itertools.count()
+
+    def take(self) -> int:
+        if self._value is None:
+            return next(self._local)
+        with self._value.get_lock():
+            n = self._value.value
+            self._value.value = n + 1
+        return n
+
+
+def _run(child: Callable[[], None], conn) -> None:
+    try:
+        child()
+    except BaseException as exc:  # reported to the parent, which then does the work itself
+        conn.send(f"{type(exc).__name__}: {exc}")
+    else:
+        conn.send("")
+    finally:
+        conn.close()
+
+
+def alongside(child: Callable[[], None], parent: Callable[[], None]) -> bool:
+    """Run ``child()`` in a forked process while this process runs ``parent()``; wait for
+    both. Returns whether the child finished without an error (if not, the caller redoes its
+    part). An error in ``parent()`` is raised after the child has been stopped."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    gc.freeze()  # the child's collector then leaves the shared objects' pages uncopied
+    try:
+        proc = ctx.Process(target=_run, args=(child, send), daemon=True)
+        proc.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+    try:
+        parent()
+    except BaseException:
+        proc.kill()
+        proc.join()
+        raise
+    try:
+        message = receive.recv()
+    except EOFError:  # the child died without a word
+        message = "no answer"
+    proc.join()
+    return message == "" and proc.exitcode == 0
