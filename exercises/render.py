@@ -47,6 +47,8 @@ def environment(fmt: str) -> jinja2.Environment:
     env.filters["num"] = format_number
     env.filters["factor"] = format_factor
     env.filters["cell_width"] = cell_width
+    env.filters["text_matrix"] = text_matrix
+    env.filters["text_window"] = text_window
     env.filters["channels"] = channels
     env.filters["kernel_filters"] = kernel_filters
     env.filters["pretty"] = pretty_math
@@ -86,6 +88,23 @@ def format_factor(v: Any) -> str:
 def cell_width(m: list[list[Any]]) -> int:
     """Widest formatted cell of a matrix, to right-align plain-text columns."""
     return max(len(format_number(c)) for row in m for c in row)
+
+
+def text_matrix(m: list[list[Any]]) -> str:
+    """A matrix in plain text: one ``[ ... ]`` row per line, cells right-aligned, a blank line
+    before and after (a filter: a Jinja loop per cell made feedback slow)."""
+    w = cell_width(m)
+    rows = "".join("    [ " + "  ".join(format_number(c).rjust(w) for c in r) + " ]\n" for r in m)
+    return f"\n{rows}\n"
+
+
+def text_window(step: dict[str, Any]) -> str:
+    """A window step's products in plain text: ``3·(-1) + 0·2 + 1``."""
+    weights = step["weights"]
+    text = " + ".join(
+        f"{format_number(v)}·{format_factor(weights[i])}" for i, v in enumerate(step["values"])
+    )
+    return text + f" + {format_factor(step['bias'])}" if "bias" in step else text
 
 
 def channels(t: list[list[list[Any]]]) -> list[list[list[Any]]]:
