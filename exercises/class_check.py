@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import forked
@@ -104,9 +105,49 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@dataclass
+class _Marked:
+    """What reading and marking one sheet gave, in whichever process did it: ``early`` is a
+    problem that stops the sheet before the duplicate check (unreadable, id mismatch), ``late``
+    one found while marking."""
+
+    sid: str
+    sheet: AnswerSheet | None = None
+    result: StudentResult | None = None
+    early: SheetProblem | None = None
+    late: SheetProblem | None = None
+
+
+def _read_and_mark(key: Key, named: set[str], path: Path) -> _Marked:
+    sid = _name_id(path)
+    try:
+        sheet = load_answers(path)
+    except AnswerFileError as exc:
+        return _Marked(sid, early=SheetProblem(sid, str(path), "unreadable", _one_line(exc)))
+    except Exception as exc:  # a reading bug must not stop the class either
+        why = f"{path}: could not be read ({type(exc).__name__}: {exc})"
+        return _Marked(sid, early=SheetProblem(sid, str(path), "error", _one_line(why)))
+    stage = "early"
+    try:
+        sid, mismatch = _identity(key, sheet, path, named)
+        if mismatch:
+            return _Marked(sid, sheet, early=SheetProblem(sid, str(path), "id-mismatch", mismatch))
+        stage = "late"
+        return _Marked(sid, sheet, check_sheet(key, sheet, sid))
+    except AnswerFileError as exc:
+        problem = SheetProblem(sid, str(path), "rejected", _one_line(exc))
+    except Exception as exc:  # a marking bug must not stop the class
+        why = f"{path}: could not be marked ({type(exc).__name__}: {exc})"
+        problem = SheetProblem(sid, str(path), "error", _one_line(why))
+    return _Marked(sid, sheet, **{stage: problem})
+
+
 def check_class(key: Key, folder: str | Path) -> ClassResult:
     """Mark every sheet in ``folder``. A sheet that cannot be marked becomes a
-    :class:`SheetProblem` (its status and reason); the run goes on with the others."""
+    :class:`SheetProblem` (its status and reason); the run goes on with the others.
+
+    The sheets are read and marked by this process and, with two cores, a forked one
+    (:func:`exercises.forked.map_shared`); duplicates are then settled here in file order."""
     paths = find_sheets(folder)
     if not paths:
         raise AnswerFileError(f"{folder}: no answer files (*.toml, *.json or <id>/answers.toml)")
@@ -117,28 +158,21 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
     named = {_name_id(p) for p in paths}
     # a sheet named for its student first: of two sheets claiming one id, it is the one marked
     paths.sort(key=lambda p: _name_id(p) not in key.students)
-    for path in paths:
-        sid = _name_id(path)
-        try:
-            sheet = load_answers(path)
-        except AnswerFileError as exc:
-            problems.append(SheetProblem(sid, str(path), "unreadable", _one_line(exc)))
+    marked = forked.map_shared(partial(_read_and_mark, key, named), paths)
+    for path, m in zip(paths, marked):
+        if m.early is not None:
+            problems.append(m.early)
             continue
-        except Exception as exc:  # a reading bug must not stop the class either
-            why = f"{path}: could not be read ({type(exc).__name__}: {exc})"
-            problems.append(SheetProblem(sid, str(path), "error", _one_line(why)))
+        sid = m.sid
+        if sid in sheets:
+            why = f"{path}: student {sid!r} already answered in {sheets[sid]}"
+            problems.append(SheetProblem(_name_id(path), str(path), "duplicate", why))
+            continue
+        if m.late is not None:
+            problems.append(m.late)
             continue
         try:
-            sid, mismatch = _identity(key, sheet, path, named)
-            if mismatch:
-                problems.append(SheetProblem(sid, str(path), "id-mismatch", mismatch))
-                continue
-            if sid in sheets:
-                why = f"{path}: student {sid!r} already answered in {sheets[sid]}"
-                problems.append(SheetProblem(_name_id(path), str(path), "duplicate", why))
-                continue
-            result = check_sheet(key, sheet, sid)
-            answered = {q.id: answered_exercise(key, sheet, sid, q.id) for q in key.questions}
+            answered = {q.id: answered_exercise(key, m.sheet, sid, q.id) for q in key.questions}
         except AnswerFileError as exc:
             problems.append(SheetProblem(sid, str(path), "rejected", _one_line(exc)))
             continue
@@ -147,7 +181,7 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
             problems.append(SheetProblem(sid, str(path), "error", _one_line(why)))
             continue
         sheets[sid] = str(path)
-        results.append(result)
+        results.append(m.result)
         exercises[sid] = answered
     flagged = {p.student for p in problems}
     absent = [sid for sid in key.students if sid not in sheets and sid not in flagged]

@@ -8,11 +8,16 @@ for any reason, the caller does everything itself: the outputs are the same eith
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import multiprocessing
 import os
-from collections.abc import Callable
+import pickle
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: Below this many work items the fork costs more than it saves.
 MIN_ITEMS = 16
@@ -79,3 +84,39 @@ def alongside(child: Callable[[], None], parent: Callable[[], None]) -> bool:
         message = "no answer"
     proc.join()
     return message == "" and proc.exitcode == 0
+
+
+def map_shared(func: Callable[[T], Any], items: Sequence[T]) -> list[Any]:
+    """``[func(x) for x in items]``, computed by this process and a forked one together when
+    :func:`usable` (each item once, drawn from a shared counter; the forked process sends its
+    results back pickled). ``func`` must not raise, and must not depend on which process runs
+    it; whatever the forked process did not deliver is computed here."""
+    if not usable(len(items)):
+        return [func(x) for x in items]
+    counter = Counter(shared=True)
+    done: dict[int, Any] = {}
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def work(into: dict[int, Any]) -> None:
+        while (i := counter.take()) < len(items):
+            into[i] = func(items[i])
+
+    def child() -> None:
+        mine: dict[int, Any] = {}
+        work(mine)
+        send.send_bytes(pickle.dumps(mine, protocol=pickle.HIGHEST_PROTOCOL))
+
+    theirs: dict[int, Any] = {}
+
+    def parent() -> None:
+        send.close()  # the forked process holds the writing end: its exit ends the reading
+        work(done)
+        # if the forked process failed, what it did not send is computed below
+        with contextlib.suppress(EOFError, OSError, pickle.UnpicklingError):
+            theirs.update(pickle.loads(receive.recv_bytes()))
+
+    alongside(child, parent)
+    receive.close()
+    done.update(theirs)
+    return [done[i] if i in done else func(x) for i, x in enumerate(items)]

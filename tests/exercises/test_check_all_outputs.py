@@ -67,3 +67,35 @@ def test_results_json_is_what_to_dict_gives(tmp_path):
     assert (
         isinstance(c.results[0], StudentResult) and "summary" in data["students"][0]["questions"][0]
     )
+
+
+def test_sheets_marked_in_two_processes_as_in_one(tmp_path, monkeypatch):
+    c = _class(tmp_path)
+    folder = tmp_path / "class"
+    (folder / "s003.toml").write_bytes(b"\0\1binary")  # unreadable
+    (folder / "s005").mkdir()
+    (folder / "s005" / "answers.toml").write_text((folder / "s004.toml").read_text())  # id
+    key = load_key(tmp_path / "key.json")
+    two = class_check.check_class(key, folder)
+    monkeypatch.setattr(forked, "usable", lambda items: False)
+    one = class_check.check_class(key, folder)
+    assert [r.to_dict() for r in two.results] == [r.to_dict() for r in one.results]
+    assert two.problems == one.problems and two.absent == one.absent
+    assert {p.status for p in one.problems} == {"unreadable", "id-mismatch"}
+    assert two.sheets == one.sheets and two.exercises == one.exercises
+    assert len(one.results) == len(c.results) - 1
+
+
+def test_map_shared_computes_what_the_forked_process_did_not_deliver():
+    import os
+
+    me = os.getpid()
+
+    def square(x):
+        if os.getpid() != me:
+            raise RuntimeError("the forked process fails")
+        return x * x
+
+    items = list(range(3 * forked.MIN_ITEMS))
+    assert forked.map_shared(square, items) == [x * x for x in items]
+    assert forked.map_shared(lambda x: (os.getpid() == me, x), items)[-1][1] == items[-1]
