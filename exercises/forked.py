@@ -1,8 +1,8 @@
 """Run two parts of one job at once on two cores: a forked copy of this process takes one part
 while this process does the other, both drawing shared work from one counter.
 
-Used by ``check-all`` to render the class report and half of the feedback files beside the
-other half. Where ``fork`` is not available (Windows, or one core), or the forked process fails
+Used by ``check-all``: both processes read and mark sheets (:func:`map_shared`), then one
+renders the class report while both write feedback files (:func:`alongside`). Where ``fork`` is not used (outside Linux, or one core), or the forked process fails
 for any reason, the caller does everything itself: the outputs are the same either way.
 """
 
@@ -14,6 +14,7 @@ import itertools
 import multiprocessing
 import os
 import pickle
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ def usable(items: int) -> bool:
     return (
         items >= MIN_ITEMS
         and (os.cpu_count() or 1) > 1
+        and sys.platform == "linux"  # fork is unsafe with macOS system frameworks
         and "fork" in multiprocessing.get_all_start_methods()
     )
 
