@@ -2,8 +2,9 @@
 while this process does the other, both drawing shared work from one counter.
 
 Used by ``check-all``: both processes read and mark sheets (:func:`map_shared`), then one
-renders the class report while both write feedback files (:func:`alongside`). Where ``fork`` is not used (outside Linux, or one core), or the forked process fails
-for any reason, the caller does everything itself: the outputs are the same either way.
+renders the class report while both write feedback files (:func:`alongside`). Where ``fork``
+is not used (outside Linux, or one core), or the forked process fails for any reason, the
+caller does everything itself: the outputs are the same either way.
 """
 
 from __future__ import annotations
