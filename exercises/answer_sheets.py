@@ -20,6 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from .checking import QuestionResult, StudentResult, check_exercise
+from .collector import paused
 from .errors import ConvgradeError
 from .model import Exercise
 
@@ -160,6 +161,11 @@ def load_key(path: str | Path, *, allow_edited: bool = False) -> Key:
     Its ``digest`` must match its content (:func:`key_digest`) unless ``allow_edited``.
     """
     path = Path(path)
+    with paused():  # a key is acyclic data: hundreds of thousands of objects, no cycles
+        return _load_key(path, allow_edited)
+
+
+def _load_key(path: Path, allow_edited: bool) -> Key:
     d = _read_json(path)
     if not isinstance(d, dict) or d.get("format") != "convgrade-key":
         raise AnswerFileError(f"{path}: not a convgrade key (expected format 'convgrade-key')")

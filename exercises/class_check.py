@@ -34,6 +34,7 @@ from .answer_sheets import (
     load_answers,
 )
 from .checking import StudentResult, json_default
+from .collector import old_objects_frozen
 from .feedback import render_student
 from .gradebook import Entry, Gradebook, points_text
 from .gradebook import write as write_gradebook
@@ -158,7 +159,8 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
     named = {_name_id(p) for p in paths}
     # a sheet named for its student first: of two sheets claiming one id, it is the one marked
     paths.sort(key=lambda p: _name_id(p) not in key.students)
-    marked = forked.map_shared(partial(_read_and_mark, key, named), paths)
+    with old_objects_frozen():  # collections skip the key while the results are built
+        marked = forked.map_shared(partial(_read_and_mark, key, named), paths)
     for path, m in zip(paths, marked):
         if m.early is not None:
             problems.append(m.early)
@@ -270,7 +272,11 @@ def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False
     With two cores, a forked process (:mod:`exercises.forked`) renders the report and shares
     the feedback files with this one; the files are the same as when written one by one.
     """
-    out = Path(out)
+    with old_objects_frozen():  # collections skip the key and results while rendering
+        return _write_outputs(c, Path(out), hide_answers)
+
+
+def _write_outputs(c: ClassResult, out: Path, hide_answers: bool) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
         raise AnswerFileError(f"{out}: exists and is not a folder")

@@ -10,7 +10,6 @@ caller does everything itself: the outputs are the same either way.
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
 import multiprocessing
 import os
@@ -18,6 +17,8 @@ import pickle
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+
+from .collector import old_objects_frozen
 
 T = TypeVar("T")
 
@@ -68,12 +69,9 @@ def alongside(child: Callable[[], None], parent: Callable[[], None]) -> bool:
     part). An error in ``parent()`` is raised after the child has been stopped."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    gc.freeze()  # the child's collector then leaves the shared objects' pages uncopied
-    try:
+    with old_objects_frozen():  # the child's collector leaves the shared objects' pages alone
         proc = ctx.Process(target=_run, args=(child, send), daemon=True)
         proc.start()
-    finally:
-        gc.unfreeze()
     send.close()
     try:
         parent()

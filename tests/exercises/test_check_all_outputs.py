@@ -99,3 +99,21 @@ def test_map_shared_computes_what_the_forked_process_did_not_deliver():
     items = list(range(3 * forked.MIN_ITEMS))
     assert forked.map_shared(square, items) == [x * x for x in items]
     assert forked.map_shared(lambda x: (os.getpid() == me, x), items)[-1][1] == items[-1]
+
+
+def test_collector_settings_are_restored():
+    import gc
+
+    from convgrade.exercises import collector
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with collector.paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    keep = [object()]
+    with collector.old_objects_frozen():
+        assert gc.get_freeze_count() > 0
+        with collector.old_objects_frozen():  # nested: the outer one unfreezes
+            pass
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0 and keep
