@@ -60,15 +60,22 @@ def main() -> None:
     ap.add_argument("--students", type=int, default=300)
     ap.add_argument("--questions", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="write the key and sheets to DIR/key.json and DIR/class and keep them (to time "
+        "`grade check-all DIR/class --key DIR/key.json -o OUT` itself)",
+    )
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+        tmp = Path(args.keep) if args.keep else Path(tmp)
+        tmp.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         key = make_key(n_students=args.students, n_questions=args.questions, seed=1)
         write_key(tmp / "key.json", key)
         rng = random.Random(0)
-        (tmp / "class").mkdir()
+        (tmp / "class").mkdir(exist_ok=True)
         for s in key["students"]:
             answers = random_answers(student_exercises(key, s["id"]), rng)
             (tmp / "class" / f"{s['id']}.toml").write_text(
