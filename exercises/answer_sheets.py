@@ -20,9 +20,9 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from .checking import QuestionResult, StudentResult, check_exercise
-from .collector import paused
 from .errors import ConvgradeError
 from .model import Exercise
+from .parallel import no_gc
 
 
 class AnswerFileError(ConvgradeError):
@@ -161,7 +161,7 @@ def load_key(path: str | Path, *, allow_edited: bool = False) -> Key:
     Its ``digest`` must match its content (:func:`key_digest`) unless ``allow_edited``.
     """
     path = Path(path)
-    with paused():  # a key is acyclic data: hundreds of thousands of objects, no cycles
+    with no_gc():  # a key is acyclic data: hundreds of thousands of objects, no cycles
         return _load_key(path, allow_edited)
 
 

@@ -4,7 +4,10 @@ while this process does the other, both drawing shared work from one counter.
 Used by ``check-all``: both processes read and mark sheets (:func:`map_shared`), then one
 renders the class report while both write feedback files (:func:`alongside`). Where ``fork``
 is not used (outside Linux, or one core), or the forked process fails for any reason, the
-caller does everything itself: the outputs are the same either way.
+caller does everything itself: the outputs are the same either way. Unlike
+:mod:`exercises.parallel` (static chunks, a failure raised), the work is handed out one item at a
+time (the report makes one side's share uneven) and a failed helper's share is redone here;
+whether to fork at all follows :func:`exercises.parallel.jobs`.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
-import os
 import pickle
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from . import parallel
 from .collector import old_objects_frozen
 
 T = TypeVar("T")
@@ -30,7 +33,7 @@ def usable(items: int) -> bool:
     """Whether a second process is worth starting for ``items`` work items here."""
     return (
         items >= MIN_ITEMS
-        and (os.cpu_count() or 1) > 1
+        and parallel.jobs() > 1  # CONVGRADE_JOBS, the CPUs, no fork where threads run
         and sys.platform == "linux"  # fork is unsafe with macOS system frameworks
         and "fork" in multiprocessing.get_all_start_methods()
     )
