@@ -22,6 +22,7 @@ except ModuleNotFoundError:  # Python 3.10
 from .checking import QuestionResult, StudentResult, check_exercise
 from .errors import ConvgradeError
 from .model import Exercise
+from .parallel import no_gc
 
 
 class AnswerFileError(ConvgradeError):
@@ -160,6 +161,11 @@ def load_key(path: str | Path, *, allow_edited: bool = False) -> Key:
     Its ``digest`` must match its content (:func:`key_digest`) unless ``allow_edited``.
     """
     path = Path(path)
+    with no_gc():  # a key is acyclic data: hundreds of thousands of objects, no cycles
+        return _load_key(path, allow_edited)
+
+
+def _load_key(path: Path, allow_edited: bool) -> Key:
     d = _read_json(path)
     if not isinstance(d, dict) or d.get("format") != "convgrade-key":
         raise AnswerFileError(f"{path}: not a convgrade key (expected format 'convgrade-key')")

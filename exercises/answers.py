@@ -50,6 +50,7 @@ MAX_DIGITS = 30
 MAX_MAGNITUDE = 10**MAX_DIGITS
 #: A written answer longer than this is not read (the largest key answer is a few hundred).
 MAX_ANSWER_CHARS = 20_000
+_INTEGER = re.compile(r"[+-]?\d+")
 _FRACTION = re.compile(r"^[+-]?\d+\s*/\s*[+-]?\d+$")
 
 
@@ -104,6 +105,16 @@ def _clean(text: str) -> str:
 
 def number(raw: Any) -> int | float:
     """A number from a native value or text: ``3``, ``-2.5``, ``1e-3``, ``5/2``."""
+    t = type(raw)  # the common cases first (numbers.Integral is an ABC check)
+    if (t is int and -MAX_MAGNITUDE < raw < MAX_MAGNITUDE) or (
+        t is float and math.isfinite(raw) and abs(raw) < MAX_MAGNITUDE
+    ):
+        return raw
+    if t is str and raw.isascii():  # a plain whole number, as most cells are written
+        text = raw.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        if digits.isdigit() and len(digits) <= MAX_DIGITS:
+            return int(text)
     if isinstance(raw, bool):
         raise _fail(raw, "true/false is not a number")
     if isinstance(raw, numbers.Integral):
@@ -121,7 +132,7 @@ def number(raw: Any) -> int | float:
         if _THOUSANDS.match(text):  # 16,801 as Keras' model.summary() prints it
             text = re.sub(r"[,_ ]", "", text)
         if _NUMBER.match(text):
-            if re.fullmatch(r"[+-]?\d+", text):
+            if _INTEGER.fullmatch(text):
                 return int(text)
             value = float(text)
             if not math.isfinite(value) or abs(value) >= MAX_MAGNITUDE:

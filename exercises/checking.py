@@ -20,9 +20,10 @@ slip costs once.
 
 from __future__ import annotations
 
+import copy
 import json
 import reprlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,7 @@ class StudentResult:
 
     def to_dict(self, *, feedback: bool = False) -> dict[str, Any]:
         """Plain JSON data; ``feedback`` adds each question's feedback as plain text."""
-        d = asdict(self)
+        d = _plain(self)
         d.update(points=self.points, max_points=self.max_points, score=round(self.score, 4))
         if feedback:
             from .feedback import render_question  # templates only when asked for
@@ -125,6 +126,59 @@ class StudentResult:
             if feedback:
                 qd["feedback"] = render_question(q, solution=False)
         return d
+
+
+_ATOMS = (str, int, float, bool, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj: Any) -> Any:
+    """What :func:`dataclasses.asdict` gives (dataclasses as dicts, lists, tuples and dicts
+    rebuilt, anything else deep-copied), without its per-value deep copies of plain numbers and
+    strings: results.json converts tens of thousands of parts."""
+    if type(obj) in _ATOMS:
+        return obj
+    cls = type(obj)
+    if cls is list:
+        return [_plain(v) for v in obj]
+    if cls is dict:
+        return {_plain(k): _plain(v) for k, v in obj.items()}
+    names = _FIELDS.get(cls)
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS[cls] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {n: _plain(getattr(obj, n)) for n in names}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a named tuple, as asdict keeps it
+        return cls(*[_plain(v) for v in obj])
+    if isinstance(obj, list | tuple):
+        return cls(_plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return cls((_plain(k), _plain(v)) for k, v in obj.items())
+    return copy.deepcopy(obj)
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    names = _FIELDS.get(type(obj))
+    if names is None:
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj))
+    return {n: getattr(obj, n) for n in names}
+
+
+def json_default(obj: Any) -> Any:
+    """``json.dumps(..., default=json_default)`` writes results as :meth:`StudentResult.to_dict`
+    gives them, converting each result object as the encoder reaches it (no copy of the
+    answers, cells and solutions in between: results.json holds tens of thousands of parts)."""
+    if isinstance(obj, StudentResult):
+        d = _fields(obj)
+        d.update(points=obj.points, max_points=obj.max_points, score=round(obj.score, 4))
+        return d
+    if isinstance(obj, QuestionResult):
+        d = _fields(obj)
+        d["summary"] = obj.summary
+        return d
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return _fields(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
 def _fmt(x: float) -> str:
@@ -236,11 +290,19 @@ def compare_shape(part_type: str, given: Any, expected: Any) -> Comparison:
     return Comparison(1 - len(wrong) / n if n else 1.0, wrong, n)
 
 
-def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
+def resembles(
+    part_type: str,
+    given: Any,
+    wrong: Any,
+    key: Any,
+    tol: float = 0.0,
+    to_key: Comparison | None = None,
+) -> bool:
     """Whether ``given`` equals a misconception's ``wrong`` answer, or mostly equals it: agrees
     with it in at least 75 % of the cells the mistake changes (where ``wrong`` differs from the
     key) and in more cells overall than with the key. Counting only the changed cells keeps a
-    mostly-zero vector (multi-hot) from resembling every mistake that moves one entry."""
+    mostly-zero vector (multi-hot) from resembling every mistake that moves one entry.
+    ``to_key``: ``compare(part_type, given, key, tol)`` where the caller has it already."""
     to_wrong = compare(part_type, given, wrong, tol)
     if to_wrong.shape_error:
         return False
@@ -248,7 +310,8 @@ def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0
         return True
     if part_type not in ARRAY_TYPES + LIST_TYPES:
         return False
-    to_key = compare(part_type, given, key, tol)
+    if to_key is None:
+        to_key = compare(part_type, given, key, tol)
     if to_key.shape_error:  # the mistake changes the shape: every cell is a changed cell
         return to_wrong.score >= RESEMBLANCE
     if to_wrong.score <= to_key.score:
@@ -259,10 +322,19 @@ def resembles(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0
     return bool(changed) and agree >= RESEMBLANCE * len(changed)
 
 
-def keeps_key(part_type: str, given: Any, wrong: Any, key: Any, tol: float = 0.0) -> bool:
+def keeps_key(
+    part_type: str,
+    given: Any,
+    wrong: Any,
+    key: Any,
+    tol: float = 0.0,
+    to_key: Comparison | None = None,
+) -> bool:
     """Whether ``given`` has the key's values everywhere the misconception would change them
-    (its shape, or its cells): the student's own answer says they did not make that mistake."""
-    to_key = compare(part_type, given, key, tol)
+    (its shape, or its cells): the student's own answer says they did not make that mistake.
+    ``to_key``: ``compare(part_type, given, key, tol)`` where the caller has it already."""
+    if to_key is None:
+        to_key = compare(part_type, given, key, tol)
     wrong_vs_key = compare(part_type, wrong, key, tol)
     if wrong_vs_key.shape_error or to_key.shape_error:
         return to_key.score >= 1.0  # a shape-changing mistake: only a right answer rules it out
@@ -296,30 +368,41 @@ def part_points(
     return {pid: float(split[pid]) for pid in ids}
 
 
-def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any]:
-    """Mark one part against the key; returns the result and the parsed value (or None)."""
+def _mark_part(
+    part: Part, raw: Any, max_points: float
+) -> tuple[PartResult, Any, Comparison | None]:
+    """Mark one part against the key; returns the result, the parsed value (or None) and its
+    comparison with the key (or None)."""
     base = dict(id=part.id, label=part.label, type=part.type, expected=part.answer)
     if is_blank(raw):
-        return PartResult(
-            **base,
-            status="missing",
-            score=0.0,
-            points=0.0,
-            max_points=max_points,
-            message="no answer given",
-        ), None
+        return (
+            PartResult(
+                **base,
+                status="missing",
+                score=0.0,
+                points=0.0,
+                max_points=max_points,
+                message="no answer given",
+            ),
+            None,
+            None,
+        )
     try:
         value = parse(part, raw)
     except AnswerError as exc:
-        return PartResult(
-            **base,
-            status="unreadable",
-            score=0.0,
-            points=0.0,
-            max_points=max_points,
-            message=f"could not read your answer: {exc}",
-            given=echo(raw),
-        ), None
+        return (
+            PartResult(
+                **base,
+                status="unreadable",
+                score=0.0,
+                points=0.0,
+                max_points=max_points,
+                message=f"could not read your answer: {exc}",
+                given=echo(raw),
+            ),
+            None,
+            None,
+        )
     result = PartResult(
         **base,
         status="wrong",
@@ -329,13 +412,14 @@ def _mark_part(part: Part, raw: Any, max_points: float) -> tuple[PartResult, Any
         message="",
         given=echo(value),
     )
-    _apply(result, compare(part.type, value, part.answer, part.tolerance))
+    vs_key = compare(part.type, value, part.answer, part.tolerance)
+    _apply(result, vs_key)
     if result.message.startswith("wrong shape") and decimal_comma_reading(raw) is not None:
         result.message += (
             "; if you wrote decimal commas, write decimal points (3.75, not 3,75) and "
             "separate the numbers by spaces"
         )
-    return result, value
+    return result, value, vs_key
 
 
 def echo(value: Any, limit: int = MAX_ECHO) -> Any:
@@ -347,12 +431,22 @@ def echo(value: Any, limit: int = MAX_ECHO) -> Any:
         try:
             text = json.dumps(value, default=str)
             if len(text) <= limit:
-                return json.loads(text)
+                return value if _is_json(value) else json.loads(text)
         except (ValueError, RecursionError):
             text = reprlib.repr(value)
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text):,} characters in all)"
+
+
+def _is_json(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is already plain JSON data (what a JSON round trip gives back)."""
+    t = type(value)
+    if t in _ATOMS:
+        return True
+    if t is list and depth < 8:
+        return all(_is_json(v, depth + 1) for v in value)
+    return False
 
 
 def _apply(result: PartResult, c: Comparison, against: str = "key") -> None:
@@ -411,7 +505,14 @@ def _follow_through(ex: Exercise, results: dict[str, PartResult], values: dict[s
             )
 
 
-def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, Any]):
+def _diagnose(
+    ex: Exercise,
+    results: dict[str, PartResult],
+    values: dict[str, Any],
+    vs_key: dict[str, Comparison],
+):
+    """The misconceptions the answers show. ``vs_key``: each answered part compared with the
+    key at its tolerance, as marked (reused: diagnosis compares with the key again)."""
     found: list[Diagnosis] = []
     for m in ex.misconceptions:
         matched = []
@@ -420,12 +521,20 @@ def _diagnose(ex: Exercise, results: dict[str, PartResult], values: dict[str, An
             if r is None or pid not in values or (r.status == "correct" and r.against == "key"):
                 continue  # a part credited by follow-through may still show the mistake
             part = ex.part(pid)
-            if resembles(part.type, values[pid], wrong, part.answer, part.tolerance):
+            if resembles(
+                part.type, values[pid], wrong, part.answer, part.tolerance, vs_key.get(pid)
+            ):
                 matched.append(pid)
         contradicted = bool(matched) and any(
             pid in values
             and pid not in matched
-            and keeps_key(ex.part(pid).type, values[pid], wrong, ex.part(pid).answer)
+            and keeps_key(
+                ex.part(pid).type,
+                values[pid],
+                wrong,
+                ex.part(pid).answer,
+                to_key=None if ex.part(pid).tolerance else vs_key.get(pid),
+            )
             for pid, wrong in m.answers.items()
         )
         if matched and not contradicted:  # never from one part when another says otherwise
@@ -471,12 +580,14 @@ def check_exercise(
     shares = part_points(parts, total, split)
     results: dict[str, PartResult] = {}
     values: dict[str, Any] = {}
+    vs_key: dict[str, Comparison] = {}
     for part in parts:
-        results[part.id], value = _mark_part(part, answers.get(part.id), shares[part.id])
+        results[part.id], value, c = _mark_part(part, answers.get(part.id), shares[part.id])
         if value is not None:
             values[part.id] = value
+            vs_key[part.id] = c
     _follow_through(ex, results, values)
-    diagnoses = _diagnose(ex, results, values)
+    diagnoses = _diagnose(ex, results, values, vs_key)
     # summed from the unrounded part points, never above the question's points: a perfect
     # answer scores exactly its points (parts of 2/3 point each do not add up to 2.0001)
     got = min(round(sum(r.score * r.max_points for r in results.values()), 4), total)

@@ -21,8 +21,10 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
+from . import forked
 from .answer_sheets import (
     AnswerFileError,
     AnswerSheet,
@@ -31,7 +33,8 @@ from .answer_sheets import (
     check_sheet,
     load_answers,
 )
-from .checking import StudentResult
+from .checking import StudentResult, json_default
+from .collector import old_objects_frozen
 from .feedback import render_student
 from .gradebook import Entry, Gradebook, points_text
 from .gradebook import write as write_gradebook
@@ -103,9 +106,49 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@dataclass
+class _Marked:
+    """What reading and marking one sheet gave, in whichever process did it: ``early`` is a
+    problem that stops the sheet before the duplicate check (unreadable, id mismatch), ``late``
+    one found while marking."""
+
+    sid: str
+    sheet: AnswerSheet | None = None
+    result: StudentResult | None = None
+    early: SheetProblem | None = None
+    late: SheetProblem | None = None
+
+
+def _read_and_mark(key: Key, named: set[str], path: Path) -> _Marked:
+    sid = _name_id(path)
+    try:
+        sheet = load_answers(path)
+    except AnswerFileError as exc:
+        return _Marked(sid, early=SheetProblem(sid, str(path), "unreadable", _one_line(exc)))
+    except Exception as exc:  # a reading bug must not stop the class either
+        why = f"{path}: could not be read ({type(exc).__name__}: {exc})"
+        return _Marked(sid, early=SheetProblem(sid, str(path), "error", _one_line(why)))
+    stage = "early"
+    try:
+        sid, mismatch = _identity(key, sheet, path, named)
+        if mismatch:
+            return _Marked(sid, sheet, early=SheetProblem(sid, str(path), "id-mismatch", mismatch))
+        stage = "late"
+        return _Marked(sid, sheet, check_sheet(key, sheet, sid))
+    except AnswerFileError as exc:
+        problem = SheetProblem(sid, str(path), "rejected", _one_line(exc))
+    except Exception as exc:  # a marking bug must not stop the class
+        why = f"{path}: could not be marked ({type(exc).__name__}: {exc})"
+        problem = SheetProblem(sid, str(path), "error", _one_line(why))
+    return _Marked(sid, sheet, **{stage: problem})
+
+
 def check_class(key: Key, folder: str | Path) -> ClassResult:
     """Mark every sheet in ``folder``. A sheet that cannot be marked becomes a
-    :class:`SheetProblem` (its status and reason); the run goes on with the others."""
+    :class:`SheetProblem` (its status and reason); the run goes on with the others.
+
+    The sheets are read and marked by this process and, with two cores, a forked one
+    (:func:`exercises.forked.map_shared`); duplicates are then settled here in file order."""
     paths = find_sheets(folder)
     if not paths:
         raise AnswerFileError(f"{folder}: no answer files (*.toml, *.json or <id>/answers.toml)")
@@ -116,28 +159,22 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
     named = {_name_id(p) for p in paths}
     # a sheet named for its student first: of two sheets claiming one id, it is the one marked
     paths.sort(key=lambda p: _name_id(p) not in key.students)
-    for path in paths:
-        sid = _name_id(path)
-        try:
-            sheet = load_answers(path)
-        except AnswerFileError as exc:
-            problems.append(SheetProblem(sid, str(path), "unreadable", _one_line(exc)))
+    with old_objects_frozen():  # collections skip the key while the results are built
+        marked = forked.map_shared(partial(_read_and_mark, key, named), paths)
+    for path, m in zip(paths, marked):
+        if m.early is not None:
+            problems.append(m.early)
             continue
-        except Exception as exc:  # a reading bug must not stop the class either
-            why = f"{path}: could not be read ({type(exc).__name__}: {exc})"
-            problems.append(SheetProblem(sid, str(path), "error", _one_line(why)))
+        sid = m.sid
+        if sid in sheets:
+            why = f"{path}: student {sid!r} already answered in {sheets[sid]}"
+            problems.append(SheetProblem(_name_id(path), str(path), "duplicate", why))
+            continue
+        if m.late is not None:
+            problems.append(m.late)
             continue
         try:
-            sid, mismatch = _identity(key, sheet, path, named)
-            if mismatch:
-                problems.append(SheetProblem(sid, str(path), "id-mismatch", mismatch))
-                continue
-            if sid in sheets:
-                why = f"{path}: student {sid!r} already answered in {sheets[sid]}"
-                problems.append(SheetProblem(_name_id(path), str(path), "duplicate", why))
-                continue
-            result = check_sheet(key, sheet, sid)
-            answered = {q.id: answered_exercise(key, sheet, sid, q.id) for q in key.questions}
+            answered = {q.id: answered_exercise(key, m.sheet, sid, q.id) for q in key.questions}
         except AnswerFileError as exc:
             problems.append(SheetProblem(sid, str(path), "rejected", _one_line(exc)))
             continue
@@ -146,7 +183,7 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
             problems.append(SheetProblem(sid, str(path), "error", _one_line(why)))
             continue
         sheets[sid] = str(path)
-        results.append(result)
+        results.append(m.result)
         exercises[sid] = answered
     flagged = {p.student for p in problems}
     absent = [sid for sid in key.students if sid not in sheets and sid not in flagged]
@@ -192,14 +229,54 @@ def gradebook(c: ClassResult) -> Gradebook:
     return Gradebook(title, possible, entries, qids)
 
 
+def _write_feedback(c: ClassResult, folder: Path, hide_answers: bool, take) -> None:
+    """Feedback files (text and HTML) of the results ``take()`` hands out, until none is left."""
+    while (i := take()) < len(c.results):
+        r = c.results[i]
+        exercises = c.exercises.get(r.student, {})
+        name = _safe_name(r.student)
+        for fmt, ext in (("text", "txt"), ("html", "html")):
+            text = render_student(
+                r, fmt, exercises, solution=not hide_answers, show_key=not hide_answers
+            )
+            (folder / f"{name}.{ext}").write_text(text, encoding="utf-8")
+
+
+def _write_report(c: ClassResult, tmp: Path) -> None:
+    from .class_report import render_report  # matplotlib: only when writing a report
+
+    (tmp / "report.html").write_text(render_report(c), encoding="utf-8")
+
+
+def _write_results(c: ClassResult, tmp: Path) -> None:
+    (tmp / "results.json").write_text(
+        json.dumps(
+            {
+                "set_id": c.key.set_id,
+                "title": c.key.title,
+                "absent": c.absent,
+                "not_marked": [asdict(p) for p in c.problems],
+                "students": c.results,
+            },
+            separators=(",", ":"),
+            default=json_default,  # each result as to_dict() gives it, without the copies
+        ),
+        encoding="utf-8",
+    )
+
+
 def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False) -> Path:
     """Write every output into ``out`` atomically (a temporary folder, then a rename).
 
     ``hide_answers`` leaves the right answers and worked solutions out of the feedback files.
+    With two cores, a forked process (:mod:`exercises.forked`) renders the report and shares
+    the feedback files with this one; the files are the same as when written one by one.
     """
-    from .class_report import render_report  # matplotlib: only when writing a report
+    with old_objects_frozen():  # collections skip the key and results while rendering
+        return _write_outputs(c, Path(out), hide_answers)
 
-    out = Path(out)
+
+def _write_outputs(c: ClassResult, out: Path, hide_answers: bool) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
         raise AnswerFileError(f"{out}: exists and is not a folder")
@@ -207,28 +284,23 @@ def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False
     try:
         write_gradebook(gradebook(c), tmp)
         (tmp / "feedback").mkdir()
-        for r in c.results:
-            exercises = c.exercises.get(r.student, {})
-            name = _safe_name(r.student)
-            for fmt, ext in (("text", "txt"), ("html", "html")):
-                text = render_student(
-                    r, fmt, exercises, solution=not hide_answers, show_key=not hide_answers
-                )
-                (tmp / "feedback" / f"{name}.{ext}").write_text(text, encoding="utf-8")
-        (tmp / "results.json").write_text(
-            json.dumps(
-                {
-                    "set_id": c.key.set_id,
-                    "title": c.key.title,
-                    "absent": c.absent,
-                    "not_marked": [asdict(p) for p in c.problems],
-                    "students": [r.to_dict() for r in c.results],
-                },
-                separators=(",", ":"),
-            ),
-            encoding="utf-8",
-        )
-        (tmp / "report.html").write_text(render_report(c), encoding="utf-8")
+        two = forked.usable(len(c.results))
+        counter = forked.Counter(shared=two)
+
+        def child() -> None:
+            _write_report(c, tmp)
+            _write_feedback(c, tmp / "feedback", hide_answers, counter.take)
+
+        def parent() -> None:
+            _write_results(c, tmp)
+            _write_feedback(c, tmp / "feedback", hide_answers, counter.take)
+
+        if not (two and forked.alongside(child, parent)):
+            if not two:
+                _write_results(c, tmp)
+            # one process, or the forked one failed: the report and every feedback file here
+            _write_report(c, tmp)
+            _write_feedback(c, tmp / "feedback", hide_answers, forked.Counter(False).take)
         os.chmod(tmp, 0o755)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))

@@ -65,50 +65,54 @@ def summarize(c: ClassResult) -> dict[str, Any]:
 
 def _svg(fig) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    fig.savefig(buf, format="svg", metadata={"Date": None})  # the same report for the same class
     text = buf.getvalue()
     return text[text.index("<svg") :]  # drop the XML prologue and DOCTYPE for inline use
 
 
+#: SVG text as text (not paths), reproducible ids.
+_RC = {"svg.fonttype": "none", "svg.hashsalt": "convgrade"}
+
+
 def _charts(summary: dict[str, Any]) -> tuple[str, str]:
+    """The score histogram and the misconception bars as SVG. Built on
+    :class:`matplotlib.figure.Figure` directly (no pyplot and its backend machinery), laid out
+    once by ``tight_layout`` and drawn once (no second, ``bbox_inches="tight"`` draw)."""
     import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(6.5, 2.8))
+        FigureCanvasSVG(fig)
+        ax = fig.subplots()
+        labels = [f"{10 * i}–{10 * i + 10 if i < 9 else 100}" for i in range(10)]
+        ax.bar(labels, summary["histogram"], color="#3b6ea5")
+        ax.set_xlabel("score (%)")
+        ax.set_ylabel("students")
+        ax.tick_params(axis="x", labelsize=8)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        fig.tight_layout(pad=0.3)
+        hist = _svg(fig)
 
-    plt.rcParams["svg.fonttype"] = "none"
-    plt.rcParams["svg.hashsalt"] = "convgrade"  # reproducible ids
-    fig, ax = plt.subplots(figsize=(6.5, 2.8))
-    labels = [f"{10 * i}–{10 * i + 10 if i < 9 else 100}" for i in range(10)]
-    ax.bar(labels, summary["histogram"], color="#3b6ea5")
-    ax.set_xlabel("score (%)")
-    ax.set_ylabel("students")
-    ax.tick_params(axis="x", labelsize=8)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    hist = _svg(fig)
-    plt.close(fig)
-
-    kinds = [k for k, v in summary["misconceptions"].items() if v]
-    if not kinds:
-        return hist, ""
-    sizes = [len(summary["misconceptions"][k]) + 1 for k in kinds]
-    fig, axes = plt.subplots(
-        len(kinds),
-        1,
-        figsize=(6.5, 0.4 + 0.4 * sum(sizes)),
-        squeeze=False,
-        gridspec_kw={"height_ratios": sizes},
-    )
-    for ax, kind in zip(axes[:, 0], kinds):
-        rows = summary["misconceptions"][kind][::-1]
-        ax.barh([r["title"] for r in rows], [r["count"] for r in rows], height=0.6, color="#b36b00")
-        ax.set_title(kind, loc="left", fontsize=10)
-        ax.tick_params(axis="y", labelsize=8)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[-1, 0].set_xlabel("answers diagnosed")
-    fig.tight_layout()
-    bars = _svg(fig)
-    plt.close(fig)
+        kinds = [k for k, v in summary["misconceptions"].items() if v]
+        if not kinds:
+            return hist, ""
+        sizes = [len(summary["misconceptions"][k]) + 1 for k in kinds]
+        fig = Figure(figsize=(6.5, 0.4 + 0.4 * sum(sizes)))
+        FigureCanvasSVG(fig)
+        axes = fig.subplots(len(kinds), 1, squeeze=False, gridspec_kw={"height_ratios": sizes})
+        for ax, kind in zip(axes[:, 0], kinds):
+            rows = summary["misconceptions"][kind][::-1]
+            ax.barh(
+                [r["title"] for r in rows], [r["count"] for r in rows], height=0.6, color="#b36b00"
+            )
+            ax.set_title(kind, loc="left", fontsize=10)
+            ax.tick_params(axis="y", labelsize=8)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        axes[-1, 0].set_xlabel("answers diagnosed")
+        fig.tight_layout(pad=0.3)
+        bars = _svg(fig)
     return hist, bars
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
@@ -66,6 +66,8 @@ def environment(fmt: str) -> jinja2.Environment:
     env.filters["num"] = format_number
     env.filters["factor"] = format_factor
     env.filters["cell_width"] = cell_width
+    env.filters["text_matrix"] = text_matrix
+    env.filters["text_window"] = text_window
     env.filters["channels"] = channels
     env.filters["kernel_filters"] = kernel_filters
     env.filters["pretty"] = pretty_math
@@ -86,6 +88,8 @@ def macros(fmt: str) -> Any:
 
 def format_number(v: Any) -> str:
     """A number as a student writes it: ``3``, ``-2``, ``2.5``, ``0.333333``."""
+    if type(v) is int:  # most cells; the checks below handle bool and subclasses
+        return str(v)
     if isinstance(v, bool):
         return str(v)
     if isinstance(v, int):
@@ -106,6 +110,23 @@ def format_factor(v: Any) -> str:
 def cell_width(m: list[list[Any]]) -> int:
     """Widest formatted cell of a matrix, to right-align plain-text columns."""
     return max(len(format_number(c)) for row in m for c in row)
+
+
+def text_matrix(m: list[list[Any]]) -> str:
+    """A matrix in plain text: one ``[ ... ]`` row per line, cells right-aligned, a blank line
+    before and after (a filter: a Jinja loop per cell made feedback slow)."""
+    w = cell_width(m)
+    rows = "".join("    [ " + "  ".join(format_number(c).rjust(w) for c in r) + " ]\n" for r in m)
+    return f"\n{rows}\n"
+
+
+def text_window(step: dict[str, Any]) -> str:
+    """A window step's products in plain text: ``3·(-1) + 0·2 + 1``."""
+    weights = step["weights"]
+    text = " + ".join(
+        f"{format_number(v)}·{format_factor(weights[i])}" for i, v in enumerate(step["values"])
+    )
+    return text + f" + {format_factor(step['bias'])}" if "bias" in step else text
 
 
 def channels(t: list[list[list[Any]]]) -> list[list[list[Any]]]:
@@ -205,13 +226,31 @@ def pretty_math(text: Any) -> str:
     >>> pretty_math("floor((5 + 2 - 3) / 1) + 1 = -1")
     '⌊(5 + 2 − 3)/1⌋ + 1 = −1'
     """
-    text = str(text)
-    text = _replace_call(text, "ceil", "⌈", "⌉")
-    text = _replace_call(text, "floor", "⌊", "⌋")
-    text = re.sub(r"(?<=[\w)⌉⌋]) / (?=[\w(⌈⌊])", "/", text)
-    text = re.sub(r"(?<=\d) x (?=\d)", " × ", text)
-    text = re.sub(r"(?<![\w'\-])-(?=[\d(])", "−", text)  # a sign: -1, -(2)
-    return re.sub(r"(?<= )-(?= )", "−", text)  # an operator: 3 - 1
+    return _pretty(str(text))
+
+
+_DIVIDE = re.compile(r"(?<=[\w)⌉⌋]) / (?=[\w(⌈⌊])")
+_TIMES = re.compile(r"(?<=\d) x (?=\d)")
+_SIGN = re.compile(r"(?<![\w'\-])-(?=[\d(])")
+_MINUS = re.compile(r"(?<= )-(?= )")
+
+
+@lru_cache(maxsize=8192)
+def _pretty(text: str) -> str:
+    """:func:`pretty_math` of a string (cached: feedback typesets the same steps and small
+    numbers over and over, in text and in HTML)."""
+    if "ceil(" in text:
+        text = _replace_call(text, "ceil", "⌈", "⌉")
+    if "floor(" in text:
+        text = _replace_call(text, "floor", "⌊", "⌋")
+    if " / " in text:
+        text = _DIVIDE.sub("/", text)
+    if " x " in text:
+        text = _TIMES.sub(" × ", text)
+    if "-" in text:
+        text = _SIGN.sub("−", text)  # a sign: -1, -(2)
+        text = _MINUS.sub("−", text)  # an operator: 3 - 1
+    return text
 
 
 def render_prompt(ex: Exercise, fmt: str = "text") -> str:

@@ -1,0 +1,126 @@
+"""Run two parts of one job at once on two cores: a forked copy of this process takes one part
+while this process does the other, both drawing shared work from one counter.
+
+Used by ``check-all``: both processes read and mark sheets (:func:`map_shared`), then one
+renders the class report while both write feedback files (:func:`alongside`). Where ``fork``
+is not used (outside Linux, or one core), or the forked process fails for any reason, the
+caller does everything itself: the outputs are the same either way. Unlike
+:mod:`exercises.parallel` (static chunks, a failure raised), the work is handed out one item at a
+time (the report makes one side's share uneven) and a failed helper's share is redone here;
+whether to fork at all follows :func:`exercises.parallel.jobs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import pickle
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from . import parallel
+from .collector import old_objects_frozen
+
+T = TypeVar("T")
+
+#: Below this many work items the fork costs more than it saves.
+MIN_ITEMS = 16
+
+
+def usable(items: int) -> bool:
+    """Whether a second process is worth starting for ``items`` work items here."""
+    return (
+        items >= MIN_ITEMS
+        and parallel.jobs() > 1  # CONVGRADE_JOBS, the CPUs, no fork where threads run
+        and sys.platform == "linux"  # fork is unsafe with macOS system frameworks
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+class Counter:
+    """Hands out 0, 1, 2 ... across the two processes (each number once)."""
+
+    def __init__(self, shared: bool) -> None:
+        self._value = multiprocessing.get_context("fork").Value("l", 0) if shared else None
+        self._local = itertools.count()
+
+    def take(self) -> int:
+        if self._value is None:
+            return next(self._local)
+        with self._value.get_lock():
+            n = self._value.value
+            self._value.value = n + 1
+        return n
+
+
+def _run(child: Callable[[], None], conn) -> None:
+    try:
+        child()
+    except BaseException as exc:  # reported to the parent, which then does the work itself
+        conn.send(f"{type(exc).__name__}: {exc}")
+    else:
+        conn.send("")
+    finally:
+        conn.close()
+
+
+def alongside(child: Callable[[], None], parent: Callable[[], None]) -> bool:
+    """Run ``child()`` in a forked process while this process runs ``parent()``; wait for
+    both. Returns whether the child finished without an error (if not, the caller redoes its
+    part). An error in ``parent()`` is raised after the child has been stopped."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    with old_objects_frozen():  # the child's collector leaves the shared objects' pages alone
+        proc = ctx.Process(target=_run, args=(child, send), daemon=True)
+        proc.start()
+    send.close()
+    try:
+        parent()
+    except BaseException:
+        proc.kill()
+        proc.join()
+        raise
+    try:
+        message = receive.recv()
+    except EOFError:  # the child died without a word
+        message = "no answer"
+    proc.join()
+    return message == "" and proc.exitcode == 0
+
+
+def map_shared(func: Callable[[T], Any], items: Sequence[T]) -> list[Any]:
+    """``[func(x) for x in items]``, computed by this process and a forked one together when
+    :func:`usable` (each item once, drawn from a shared counter; the forked process sends its
+    results back pickled). ``func`` must not raise, and must not depend on which process runs
+    it; whatever the forked process did not deliver is computed here."""
+    if not usable(len(items)):
+        return [func(x) for x in items]
+    counter = Counter(shared=True)
+    done: dict[int, Any] = {}
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def work(into: dict[int, Any]) -> None:
+        while (i := counter.take()) < len(items):
+            into[i] = func(items[i])
+
+    def child() -> None:
+        mine: dict[int, Any] = {}
+        work(mine)
+        send.send_bytes(pickle.dumps(mine, protocol=pickle.HIGHEST_PROTOCOL))
+
+    theirs: dict[int, Any] = {}
+
+    def parent() -> None:
+        send.close()  # the forked process holds the writing end: its exit ends the reading
+        work(done)
+        # if the forked process failed, what it did not send is computed below
+        with contextlib.suppress(EOFError, OSError, pickle.UnpicklingError):
+            theirs.update(pickle.loads(receive.recv_bytes()))
+
+    alongside(child, parent)
+    receive.close()
+    done.update(theirs)
+    return [done[i] if i in done else func(x) for i, x in enumerate(items)]

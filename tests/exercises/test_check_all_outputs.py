@@ -1,0 +1,123 @@
+"""check-all's outputs are the same whether a forked process shares the work or not."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from convgrade.exercises import class_check, forked
+from convgrade.exercises.answer_sheets import load_key
+from convgrade.exercises.checking import StudentResult
+
+from tests.key_helpers import answers_toml, make_key, random_answers, student_exercises, write_key
+
+
+def _files(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _class(tmp_path, n=forked.MIN_ITEMS + 4):
+    key = make_key(n_students=n, n_questions=4, seed=3)
+    write_key(tmp_path / "key.json", key)
+    (tmp_path / "class").mkdir()
+    rng = random.Random(2)
+    for s in key["students"]:
+        answers = random_answers(student_exercises(key, s["id"]), rng)
+        (tmp_path / "class" / f"{s['id']}.toml").write_text(
+            answers_toml(s["id"], key["set_id"], answers), encoding="utf-8"
+        )
+    return class_check.check_class(load_key(tmp_path / "key.json"), tmp_path / "class")
+
+
+def test_forked_and_single_process_outputs_are_identical(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")  # fork even under threaded test workers
+    c = _class(tmp_path)
+    assert forked.usable(len(c.results))
+    class_check.write_outputs(c, tmp_path / "two")
+    monkeypatch.setattr(forked, "usable", lambda items: False)
+    class_check.write_outputs(c, tmp_path / "one")
+    two, one = _files(tmp_path / "two"), _files(tmp_path / "one")
+    assert len(one) == 2 * len(c.results) + 5 and two == one
+
+
+def test_a_failing_forked_process_leaves_the_work_to_this_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    c = _class(tmp_path)
+    monkeypatch.setattr(forked, "usable", lambda items: False)
+    class_check.write_outputs(c, tmp_path / "one")
+    monkeypatch.undo()
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+
+    alongside = forked.alongside
+
+    def child_fails(child, parent):  # the child fails at once; the parent does its part
+        return alongside(lambda: 1 / 0, parent)
+
+    monkeypatch.setattr(forked, "alongside", child_fails)
+    class_check.write_outputs(c, tmp_path / "fallback")
+    assert _files(tmp_path / "fallback") == _files(tmp_path / "one")
+
+
+def test_results_json_is_what_to_dict_gives(tmp_path):
+    c = _class(tmp_path, n=3)
+    class_check.write_outputs(c, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["students"] == [r.to_dict() for r in c.results]
+    assert (
+        isinstance(c.results[0], StudentResult) and "summary" in data["students"][0]["questions"][0]
+    )
+
+
+def test_sheets_marked_in_two_processes_as_in_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    c = _class(tmp_path)
+    folder = tmp_path / "class"
+    (folder / "s003.toml").write_bytes(b"\0\1binary")  # unreadable
+    (folder / "s005").mkdir()
+    (folder / "s005" / "answers.toml").write_text((folder / "s004.toml").read_text())  # id
+    key = load_key(tmp_path / "key.json")
+    two = class_check.check_class(key, folder)
+    monkeypatch.setattr(forked, "usable", lambda items: False)
+    one = class_check.check_class(key, folder)
+    assert [r.to_dict() for r in two.results] == [r.to_dict() for r in one.results]
+    assert two.problems == one.problems and two.absent == one.absent
+    assert {p.status for p in one.problems} == {"unreadable", "id-mismatch"}
+    assert two.sheets == one.sheets and two.exercises == one.exercises
+    assert len(one.results) == len(c.results) - 1
+
+
+def test_map_shared_computes_what_the_forked_process_did_not_deliver(monkeypatch):
+    import os
+
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    assert forked.usable(3 * forked.MIN_ITEMS)
+
+    me = os.getpid()
+
+    def square(x):
+        if os.getpid() != me:
+            raise RuntimeError("the forked process fails")
+        return x * x
+
+    items = list(range(3 * forked.MIN_ITEMS))
+    assert forked.map_shared(square, items) == [x * x for x in items]
+    assert forked.map_shared(lambda x: (os.getpid() == me, x), items)[-1][1] == items[-1]
+
+
+def test_collector_settings_are_restored():
+    import gc
+
+    from convgrade.exercises import collector
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    keep = [object()]
+    with collector.old_objects_frozen():
+        assert gc.get_freeze_count() > 0
+        with collector.old_objects_frozen():  # nested: the outer one unfreezes
+            pass
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0 and keep
