@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,18 @@ log = logging.getLogger("convgrade.service")
 GradeFn = Callable[[Path, Any, Callable[[dict], None]], dict]
 
 
-def grade_file(path: Path, ca, progress: Callable[[dict], None], backend: str = "auto") -> dict:
-    """Grade one file exactly as ``grade submit`` does (isolated, under the spec's limits)."""
-    from convgrade.grader.submit import grade_submission
+def grade_file(
+    path: Path, ca, progress: Callable[[dict], None], backend: str = "auto", nice: int = 0
+) -> dict:
+    """Grade one file exactly as ``grade submit`` does (isolated, under the spec's limits),
+    at CPU priority ``nice`` (``grade serve`` passes ``--worker-nice``, by default 10: its web
+    layer, at 0, is then served first and uploads and status stay quick while the workers
+    train on every core; on an otherwise idle machine the workers get whatever it leaves)."""
+    from convgrade.grader.submit import default_limits, grade_submission
 
+    limits = replace(default_limits(ca.assignment), nice=nice)
     return grade_submission(
-        path, ca.assignment, backend=backend, progress=progress, data_path=ca.data
+        path, ca.assignment, limits=limits, backend=backend, progress=progress, data_path=ca.data
     ).to_dict()
 
 
