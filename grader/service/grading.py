@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from convgrade.grader.batch import grade_copy
 from convgrade.grader.executors import Executor
 from convgrade.grader.service import queue
 from convgrade.grader.service.course import Course
@@ -145,22 +145,30 @@ def grade_upload(
     ca: Any,
     progress: Callable[[dict], None] | None = None,
 ) -> dict:
-    """Grade one upload's bytes in a fresh temporary folder; never raises.
+    """Grade one upload's bytes in fresh temporary folders; never raises.
 
-    The job a remote executor runs on its node: it needs neither the database nor the server's
-    folders (the file gets a name the server chose).
+    The same job as ``grade batch``'s (:func:`convgrade.grader.batch.grade_copy`): it needs
+    neither the database nor the server's folders (the file gets a name the server chose), so
+    a remote executor runs it on its node.
     """
-    work = Path(tempfile.mkdtemp(prefix="convgrade-job-"))
-    try:
-        path = work / f"submission{suffix}"
-        path.write_bytes(content)
-        try:
-            return grade(path, ca, progress or (lambda info: None))
-        except Exception as exc:  # a grader bug is that job's error, not the service's
-            log.exception("grading %s", path.name)
-            return _internal_error(exc, ca)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    job = partial(_grade_for_service, grade, ca, progress or _no_progress)
+    result, files = grade_copy(job, "submission", f"submission{suffix}", content)
+    if "error.log" in files:  # a grader bug: the traceback goes to the server's log
+        log.error("grading failed:\n%s", files["error.log"].decode(errors="replace"))
+    result.setdefault("max_score", ca.assignment.scoring.max_score)
+    return result
+
+
+def _grade_for_service(
+    grade: GradeFn, ca: Any, progress: Callable[[dict], None], path: Path, out_dir: Path
+) -> dict:
+    """``grade_copy``'s ``grade(path, out_dir)`` for the service's ``grade(path, ca, progress)``
+    (a module-level function, so a remote executor can pickle the job)."""
+    return grade(path, ca, progress)
+
+
+def _no_progress(info: dict) -> None:
+    pass
 
 
 def _internal_error(exc: BaseException, ca: Any) -> dict:
