@@ -79,7 +79,7 @@ def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, 
     from convgrade.grader.isolation import BackendUnavailable, check_not_unsafe, resolve_backend
     from convgrade.grader.service.app import create_app
     from convgrade.grader.service.course import load_course
-    from convgrade.grader.service.grading import Dispatcher, grade_file
+    from convgrade.grader.service.grading import Dispatcher, grade_file, warm_up
     from convgrade.grader.service.store import open_store
 
     course = load_course(course_file)
@@ -95,6 +95,9 @@ def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, 
     def grade(path, ca, progress):
         return grade_file(path, ca, progress, backend=backend, nice=worker_nice)
 
+    if not pool.remote:  # grading happens here: load its modules and data sets now
+        for problem in warm_up(course):
+            click.echo(f"warning: {problem}", err=True)
     dispatcher = Dispatcher(course, store, pool, grade)
     secret = os.environ.get("CONVGRADE_SECRET", "").encode() or None
     app = create_app(course, store, dispatcher, secret=secret)

@@ -44,6 +44,23 @@ def grade_file(
     ).to_dict()
 
 
+def warm_up(course: Course) -> list[str]:
+    """Load what grading needs before the first upload: the grader's modules and each
+    assignment's data split (cached for every job). Done lazily, the first jobs spent about
+    2 s holding the interpreter exactly when a deadline's burst of uploads arrived. Returns
+    the problems (a data set that cannot be loaded: its jobs will report it)."""
+    from convgrade.exercises.errors import ConvgradeError
+    from convgrade.grader.submit import prepare
+
+    problems = []
+    for ca in course.assignments.values():
+        try:
+            prepare(ca.assignment, ca.data)
+        except ConvgradeError as exc:
+            problems.append(f"{ca.name}: {exc}")
+    return problems
+
+
 class Dispatcher:
     """Feeds the executor from the queue in a background thread."""
 

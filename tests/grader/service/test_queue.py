@@ -156,3 +156,19 @@ def test_sqlite_writers_of_one_process_wait_their_turn_in_the_process(tmp_path):
     assert entered and entered[0] - released < 0.1
     with store.read() as s:
         assert s.scalar(text("SELECT name FROM users")) == "b"
+
+
+def test_warm_up_prepares_every_assignments_data_before_the_first_upload(tmp_path, monkeypatch):
+    from convgrade.grader import submit
+    from convgrade.grader.service.grading import warm_up
+
+    course = load_course(write_course(tmp_path))
+    seen = []
+    monkeypatch.setattr(submit, "prepare", lambda a, data: seen.append(a.name))
+    assert warm_up(course) == [] and seen == ["digits-cnn"]
+
+    def unavailable(a, data):
+        raise ConvgradeError("no data set here")
+
+    monkeypatch.setattr(submit, "prepare", unavailable)
+    assert warm_up(course) == ["digits-cnn: no data set here"]
