@@ -14,9 +14,15 @@ Everything the wheel installs lives under this one namespace, so an instructor's
 [2, 5, 8]
 """
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("convgrade")
-except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    """``__version__``, read on first use: importing :mod:`importlib.metadata` costs every
+    command about 40 ms."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("convgrade")
+    except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
+        return "0+unknown"

@@ -30,6 +30,16 @@ WRITERS: dict[str, Writer] = {name: mod.write for name, mod in _MODULES.items()}
 #: Format name -> what it can express.
 CAPABILITIES: dict[str, Capabilities] = {name: mod.CAPABILITIES for name, mod in _MODULES.items()}
 
+#: Format name -> the prompt format its items are written with.
+PROMPTS: dict[str, str] = {
+    name: mod.PROMPT for name, mod in _MODULES.items() if getattr(mod, "PROMPT", None)
+}
+
+#: Writers that split a large quiz over the CPUs themselves (when they run alone).
+SELF_PARALLEL: frozenset[str] = frozenset(
+    name for name, mod in _MODULES.items() if getattr(mod, "PARALLEL_FROM", None)
+)
+
 #: Format name -> the file it writes.
 FILES: dict[str, str] = {name: cap.file for name, cap in CAPABILITIES.items()}
 

@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -28,7 +28,7 @@ from typing import Any
 from lxml import etree
 from lxml import html as lxml_html
 
-from .. import choices
+from .. import choices, parallel
 from ..checking import compare
 from ..misconceptions import info as misconception_info
 from ..model import Exercise, Part
@@ -287,6 +287,25 @@ def prompt(ex: Exercise, fmt: str) -> str:
     text = render_prompt(ex, fmt)
     _PROMPTS[key] = (ex, text)
     return text
+
+
+#: Prompts from which :func:`prerender` splits the rendering over the CPUs.
+PRERENDER_FROM = 400
+
+
+def prerender(exercises: Iterable[Exercise], formats: Iterable[str]) -> None:
+    """Render the prompts of ``exercises`` in each of ``formats`` into the cache, split over the
+    CPUs (:mod:`convgrade.exercises.parallel`) when there are many: writers forked afterwards
+    then find every prompt rendered."""
+    todo = [(ex, fmt) for fmt in formats for ex in exercises]
+    if len(todo) < PRERENDER_FROM or parallel.jobs() == 1:
+        return
+    todo = [(ex, fmt) for ex, fmt in todo if _PROMPTS.get((id(ex), fmt), (None,))[0] is not ex]
+    texts = parallel.map_chunks(lambda chunk: [render_prompt(ex, f) for ex, f in chunk], todo)
+    if len(_PROMPTS) + len(todo) >= _PROMPT_CACHE_SIZE:
+        _PROMPTS.clear()
+    for (ex, fmt), text in zip(todo, texts):
+        _PROMPTS[(id(ex), fmt)] = (ex, text)
 
 
 def build_item(quiz: Quiz, q: Question, index: int, warn: Callable[[Question, str], None]) -> Item:

@@ -16,9 +16,13 @@ import html
 import re
 from pathlib import Path
 
+from .. import parallel
 from ..quiz import Quiz
 from . import base
 from .base import Capabilities, Cell, Item
+
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "text"
 
 CAPABILITIES = Capabilities(
     file="blackboard.txt",
@@ -55,13 +59,7 @@ MAX_BLANKS = 10
 def chunks(cells: list[Cell], size: int = MAX_BLANKS) -> list[list[Cell]]:
     """The blanks in consecutive, evenly sized groups of at most ``size``."""
     n = -(-len(cells) // size) if cells else 1
-    step, extra = divmod(len(cells), n)
-    out, i = [], 0
-    for k in range(n):
-        j = i + step + (k < extra)
-        out.append(cells[i:j])
-        i = j
-    return out
+    return [list(c) for c in parallel.split(cells, n)]
 
 
 def lines(item: Item, warn: base.Warnings) -> list[list[str]]:

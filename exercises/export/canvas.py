@@ -21,6 +21,9 @@ from ..quiz import Question, Quiz
 from . import base
 from .base import Capabilities, Cell, Item
 
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "html"
+
 CAPABILITIES = Capabilities(
     file="canvas-qti12.zip",
     numeric="`numerical_question`, exact decimal margin",
@@ -37,12 +40,19 @@ CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
 XSI = base.XSI
 
 
+_TAGS: dict[str, str] = {}
+
+
 def _q(tag: str) -> str:
-    return f"{{{QTI_NS}}}{tag}"
+    q = _TAGS.get(tag)
+    if q is None:
+        q = _TAGS[tag] = f"{{{QTI_NS}}}{tag}"
+    return q
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str):
-    el = etree.SubElement(parent, _q(tag), attrs)
+    # lxml makes an element 20% faster without an (empty) attribute dict
+    el = etree.SubElement(parent, _q(tag), attrs) if attrs else etree.SubElement(parent, _q(tag))
     if text is not None:
         el.text = text
     return el

@@ -15,6 +15,9 @@ from . import base
 from .base import Capabilities, Cell, Item
 from .moodle import category_path
 
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "text"
+
 CAPABILITIES = Capabilities(
     file="quiz.gift",
     numeric="`{#v:tol}`",

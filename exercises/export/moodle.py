@@ -10,13 +10,19 @@ has no fallback.
 from __future__ import annotations
 
 import html
+import itertools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lxml import etree
 
-from ..quiz import Quiz
+from .. import parallel
+from ..quiz import Question, Quiz
 from . import base
 from .base import Capabilities, Cell, Item
+
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "html"
 
 CAPABILITIES = Capabilities(
     file="moodle.xml",
@@ -103,7 +109,9 @@ def _answer(
     return a
 
 
-def write_item(quiz_el: etree._Element, item: Item, warn: base.Warnings | None = None) -> None:
+def write_item(
+    quiz_el: etree._Element, item: Item, warn: Callable[[Question, str], None] | None = None
+) -> None:
     """One variant as one Moodle question."""
     points = float(item.question.points)
     if item.mode == "choice":
@@ -158,19 +166,61 @@ def write_item(quiz_el: etree._Element, item: Item, warn: base.Warnings | None =
         )
 
 
+#: Variants from which the questions are written on all CPUs (:mod:`exercises.parallel`).
+PARALLEL_FROM = 400
+_QUIZ_OPEN, _QUIZ_CLOSE = b"<quiz>\n", b"</quiz>\n"
+
+#: A warning as ``(question index, step, variant index, message)``: step 0 while the items are
+#: built, 1 while they are written; sorted, the events replay in the order of a serial write.
+Event = tuple[int, int, int, str]
+
+
+def _chunk(quiz: Quiz, entries: Sequence[tuple[int, int | None]]) -> tuple[bytes, list[Event]]:
+    """The ``<question>`` elements of ``entries`` (``(question index, None)`` for a category,
+    ``(question index, variant index)`` for an item) serialized as inside ``<quiz>``, and the
+    warnings they raised."""
+    events: list[Event] = []
+    root = etree.Element("quiz")
+    for qi, group in itertools.groupby(entries, key=lambda e: e[0]):
+        q = quiz.questions[qi]
+        indices = [i for _, i in group]
+        if indices[0] is None:
+            cat = etree.SubElement(root, "question", type="category")
+            title = f"{q.id} {q.title}".strip()
+            _text(cat, "category", category_path(quiz.title or quiz.set_id, title), None)
+            _text(cat, "info", f"{len(q.variants)} variant(s) of {q.id}: draw one per student")
+            indices = indices[1:]
+        items = [
+            base.build_item(quiz, q, i, lambda _, m, k=(qi, 0, i): events.append((*k, m)))
+            for i in indices
+        ]
+        for item in items:
+            write_item(root, item, lambda _, m, k=(qi, 1, item.index): events.append((*k, m)))
+    data = base.xml_bytes(root)
+    start = data.index(_QUIZ_OPEN) + len(_QUIZ_OPEN)
+    assert data.endswith(_QUIZ_CLOSE)
+    return data[start : -len(_QUIZ_CLOSE)], events
+
+
 def write(quiz: Quiz, out_dir: Path) -> list[str]:
     """Write ``moodle.xml`` into ``out_dir``; returns the warnings (the multiple-choice
-    fallback, and cloze marks that cannot equal the key's points)."""
+    fallback, and cloze marks that cannot equal the key's points). Large quizzes are written
+    in chunks on all CPUs, joined into the same bytes as one serial write."""
     warn = base.Warnings("moodle")
     root = etree.Element("quiz")
-    for q, its in base.items(quiz, warn):
-        cat = etree.SubElement(root, "question", type="category")
-        title = f"{q.id} {q.title}".strip()
-        _text(cat, "category", category_path(quiz.title or quiz.set_id, title), None)
-        _text(cat, "info", f"{len(its)} variant(s) of {q.id}: draw one per student")
-        for item in its:
-            write_item(root, item, warn)
-    base.write_atomic(Path(out_dir) / CAPABILITIES.file, base.xml_bytes(root))
+    entries: list[tuple[int, int | None]] = []
+    for qi, q in enumerate(quiz.questions):
+        entries += [(qi, None), *((qi, i) for i in range(len(q.variants)))]
+    if not entries:
+        base.write_atomic(Path(out_dir) / CAPABILITIES.file, base.xml_bytes(root))
+        return warn.messages
+    n = None if len(entries) >= PARALLEL_FROM else 1
+    chunks = parallel.map_chunks(lambda c: [_chunk(quiz, c)], entries, n)
+    head = base.xml_bytes(root).split(b"<quiz/>")[0]  # the XML declaration
+    data = b"".join([head, _QUIZ_OPEN, *(body for body, _ in chunks), _QUIZ_CLOSE])
+    for qi, _, _, message in sorted((e for _, ev in chunks for e in ev), key=lambda e: e[:3]):
+        warn(quiz.questions[qi], message)
+    base.write_atomic(Path(out_dir) / CAPABILITIES.file, data)
     return warn.messages
 
 

@@ -19,6 +19,9 @@ from ..quiz import Quiz
 from . import base
 from .base import Capabilities, Cell, Item
 
+#: The prompt format the items are written with (:func:`base.prerender`).
+PROMPT = "html"
+
 CAPABILITIES = Capabilities(
     file="qti21.zip",
     numeric="`textEntryInteraction`, float + absolute tolerance",
@@ -47,12 +50,18 @@ BLOCKS = frozenset([
 # fmt: on
 
 
+_TAGS: dict[str, str] = {}
+
+
 def _q(tag: str) -> str:
-    return f"{{{NS}}}{tag}"
+    q = _TAGS.get(tag)
+    if q is None:
+        q = _TAGS[tag] = f"{{{NS}}}{tag}"
+    return q
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str):
-    el = etree.SubElement(parent, _q(tag), attrs)
+    el = etree.SubElement(parent, _q(tag), attrs) if attrs else etree.SubElement(parent, _q(tag))
     if text is not None:
         el.text = text
     return el
@@ -62,34 +71,34 @@ def response_id(cell: Cell) -> str:
     return f"R_{cell.key}"
 
 
-def convert(el: etree._Element, blank=None) -> etree._Element:
-    """An HTML element (and its subtree) as QTI 2.1 content: allowed tags kept, others mapped
-    to ``div``/``span``, attributes other than ``class`` dropped, tables given a ``tbody``;
-    ``<blank>`` placeholders become ``blank(ref)``."""
+def convert(el: etree._Element, parent: etree._Element, blank=None) -> None:
+    """Append an HTML element (and its subtree) to ``parent`` as QTI 2.1 content: allowed tags
+    kept, others mapped to ``div``/``span``, attributes other than ``class`` dropped, tables
+    given a ``tbody``; ``<blank>`` placeholders become ``blank(parent, ref)``. Elements are
+    made in place (a free-standing element is a document of its own, moved on append)."""
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag == base.BLANK_TAG and blank is not None:
-        out = blank(el.get("ref"))
-        out.tail = el.tail
-        return out
+        blank(parent, el.get("ref")).tail = el.tail
+        return
     name = tag if tag in ALLOWED else ("div" if tag in BLOCKS else "span")
-    out = etree.Element(_q(name))
-    if el.get("class"):
-        out.set("class", el.get("class"))
+    out = etree.SubElement(parent, _q(name))
+    cls = el.get("class")
+    if cls:
+        out.set("class", cls)
     out.text = el.text
     children = [c for c in el if isinstance(c.tag, str)]
     if name == "table" and any(c.tag == "tr" for c in children):
         body = _sub(out, "tbody")
         for c in children:
-            (body if c.tag == "tr" else out).append(convert(c, blank))
+            convert(c, body if c.tag == "tr" else out, blank)
     else:
         for c in children:
-            out.append(convert(c, blank))
+            convert(c, out, blank)
     out.tail = el.tail
-    return out
 
 
-def _fragment(markup: str) -> etree._Element:
-    return convert(lxml_html.fragment_fromstring(markup, create_parent="div"))
+def _fragment(markup: str, parent: etree._Element) -> None:
+    convert(lxml_html.fragment_fromstring(markup, create_parent="div"), parent)
 
 
 def _declare(item_el, ident: str, base_type: str, value: str) -> None:
@@ -175,12 +184,12 @@ def item_document(item: Item) -> etree._Element:
         _outcome(root, "SCORE", "0")
         _outcome(root, "MAXSCORE", base.number(points))
         body = _sub(root, "itemBody")
-        body.append(convert(html))
+        convert(html, body)
         ci = _sub(body, "choiceInteraction", responseIdentifier="RESPONSE", shuffle="false")
         ci.set("maxChoices", "1")
         for cid, o in zip(ids, item.options):
             sc = _sub(ci, "simpleChoice", identifier=cid)
-            sc.append(_fragment(base.value_html(item.choice, o.value)))
+            _fragment(base.value_html(item.choice, o.value), sc)
         rp = _sub(root, "responseProcessing")
         rc = _sub(rp, "responseCondition")
         cond = _sub(rc, "responseIf")
@@ -209,19 +218,19 @@ def item_document(item: Item) -> etree._Element:
     _outcome(root, "MAXSCORE", base.number(points))
     _outcome(root, "RAW", "0")
 
-    def blank(key: str) -> etree._Element:
+    def blank(parent: etree._Element, key: str) -> etree._Element:
         c = cells[key]
         if c.kind == "choice":
-            el = etree.Element(_q("inlineChoiceInteraction"), responseIdentifier=response_id(c))
+            el = _sub(parent, "inlineChoiceInteraction", responseIdentifier=response_id(c))
             el.set("shuffle", "false")
             for ch, cid in choice_ids[key].items():
                 _sub(el, "inlineChoice", ch, identifier=cid)
             return el
-        el = etree.Element(_q("textEntryInteraction"), responseIdentifier=response_id(c))
+        el = _sub(parent, "textEntryInteraction", responseIdentifier=response_id(c))
         el.set("expectedLength", str(max(4, len(c.text) + 2)))
         return el
 
-    _sub(root, "itemBody").append(convert(html, blank))
+    convert(html, _sub(root, "itemBody"), blank)
     rp = _sub(root, "responseProcessing")
     weights = base.weights(item.cells)
     for c in item.cells:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..errors import ConvgradeError
 from ..model import Exercise
 from ..quiz import Question, Quiz
@@ -103,6 +104,21 @@ def _make(q: QuestionSpec, seed: int) -> Exercise:
     return generate(s.kind, seed=seed, difficulty=s.difficulty, params=dict(s.params) or None)
 
 
+#: Exercises from which generation is split over the CPUs (forking and sending the exercises
+#: back cost about as much as generating a hundred).
+PARALLEL_FROM = 400
+
+
+def _in_parallel(make: Callable[[Sequence], list], items: Sequence, per_item: int, each) -> list:
+    """``make(items)``, in chunks generated at once (:mod:`convgrade.exercises.parallel`) when
+    there are enough exercises; the progress bar follows this process's chunk."""
+    n = parallel.jobs() if len(items) * per_item >= PARALLEL_FROM else 1
+    chunks = parallel.split(items, n)
+    first = lambda: make(list(each(chunks[0], "generating")))  # noqa: E731
+    done = parallel.run([first, *(lambda c=c: make(c) for c in chunks[1:])])
+    return [x for part in done for x in part]
+
+
 def assemble(
     spec: Spec,
     secret: bytes,
@@ -121,15 +137,21 @@ def assemble(
         unknown = sorted(set(rerolls) - {s.id for s in students})
         if unknown:
             raise ConvgradeError(f"--reroll {unknown[0]}: no such student in the roster")
-        papers = []
-        for st in each(students, "generating"):
-            r = rerolls.get(st.id, 0)
-            exs = {
-                q.id: _make(q, derive_seed(secret, spec.set_id, st.id, q.id, r)) for q in questions
-            }
-            order = _order(spec, secret, st.id, r, qids)
-            contact = {k: v for k in ("email", "login", "section") if (v := getattr(st, k))}
-            papers.append(Paper(st.id, st.name, exs, order, r, contact=contact))
+
+        def make_papers(chunk: Sequence[Student]) -> list[Paper]:
+            papers = []
+            for st in chunk:
+                r = rerolls.get(st.id, 0)
+                exs = {
+                    q.id: _make(q, derive_seed(secret, spec.set_id, st.id, q.id, r))
+                    for q in questions
+                }
+                order = _order(spec, secret, st.id, r, qids)
+                contact = {k: v for k in ("email", "login", "section") if (v := getattr(st, k))}
+                papers.append(Paper(st.id, st.name, exs, order, r, contact=contact))
+            return papers
+
+        papers = _in_parallel(make_papers, students, len(questions), each)
         pool: dict[str, list[Exercise]] = {}
         for q in questions:
             seen: dict[str, Exercise] = {}
@@ -142,20 +164,25 @@ def assemble(
         raise ConvgradeError("--reroll needs a --roster (it re-rolls one student's variant)")
     if not 1 <= variants <= 1000:
         raise ConvgradeError(f"--variants: expected 1 to 1000, got {variants}")
-    pool = {}
-    for q in each(questions, "generating"):
-        found: list[Exercise] = []
-        keys: set[str] = set()
-        for k in range(variants):
-            for attempt in range(MAX_ATTEMPTS):
-                ex = _make(q, derive_seed(secret, spec.set_id, f"variant-{k}", q.id, attempt))
-                if params_key(ex) not in keys:
+
+    def make_variants(chunk: Sequence[QuestionSpec]) -> list[list[Exercise]]:
+        out = []
+        for q in chunk:
+            found: list[Exercise] = []
+            keys: set[str] = set()
+            for k in range(variants):
+                for attempt in range(MAX_ATTEMPTS):
+                    ex = _make(q, derive_seed(secret, spec.set_id, f"variant-{k}", q.id, attempt))
+                    if params_key(ex) not in keys:
+                        break
+                if params_key(ex) in keys:  # fixed params or a tiny space: no new variant exists
                     break
-            if params_key(ex) in keys:  # fixed params or a tiny space: no new variant exists
-                break
-            keys.add(params_key(ex))
-            found.append(ex)
-        pool[q.id] = found
+                keys.add(params_key(ex))
+                found.append(ex)
+            out.append(found)
+        return out
+
+    pool = dict(zip(qids, _in_parallel(make_variants, questions, variants, each)))
     papers = []
     for k in range(variants):
         name = version_name(k)

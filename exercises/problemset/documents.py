@@ -12,6 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..export.base import prompt
 from ..model import Exercise, Part
 from ..render import environment, macros, render_prompt
 from . import mc
@@ -149,7 +150,7 @@ def key_groups(ps: ProblemSet, fmt: str = "html") -> list[dict[str, Any]]:
             "heading": heading,
             "ex": ex,
             "points": sum(part_points(q, ex).values()),
-            "prompt": render_prompt(ex, fmt),
+            "prompt": prompt(ex, fmt),  # cached: the LMS writers render it too
             "short_id": short_id(ex.seed),
         }
 

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import parallel
 from ..errors import ConvgradeError, did_you_mean
-from ..export import WRITERS
+from ..export import PROMPTS, SELF_PARALLEL, WRITERS
+from ..export.base import prerender
 from . import pdf
 from .assemble import ProblemSet, assemble, key_dict, part_points
 from .check import report, report_text
@@ -55,6 +57,10 @@ KEY_CSV_COLUMNS = (
 )
 
 Progress = Callable[[Iterable, str], Iterable]
+#: Relative CPU cost of the key and of each LMS writer (measured), to spread them over the CPUs.
+STEP_COST = {"key": 9, "qti21": 10, "canvas": 6.5, "gift": 2, "moodle": 1.5, "blackboard": 2}
+#: Exercises (papers x questions) from which the key and the LMS writers run in parallel.
+PARALLEL_FROM = 400
 
 
 @dataclass
@@ -130,6 +136,7 @@ def _check_out(out: Path) -> None:
         )
 
 
+@parallel.no_gc()  # a build keeps every object it makes: collections only rescan them
 def build(
     spec_path: Path,
     out: Path,
@@ -258,28 +265,43 @@ def _write_all(ps, tmp, chosen, result, progress, check) -> None:
     if "pdf" in chosen:
         with clock("pdf"):
             write_pdf(typst_doc(spec.title, typ_bodies), tmp / "handout.pdf")
-    if "key" in chosen:
-        with clock("key"):
-            key = key_dict(ps)
-            _write(tmp / "key.json", json.dumps(key, sort_keys=True, separators=(",", ":")) + "\n")
-            _write(tmp / "key.csv", key_csv(ps))
-            _write(tmp / "key.html", html_page(f"Key · {spec.title}", key_bodies(ps, progress)))
-        if "pdf" in chosen:
-            with clock("pdf"):
-                typ = key_bodies(ps, progress, "typst")
-                # untagged: the instructor's key of thousands of pages, 3 times smaller so
-                write_pdf(typst_doc(f"Key · {spec.title}", typ), tmp / "key.pdf", tagged=False)
     quiz = ps.quiz() if any(f in LMS_FORMATS for f in chosen) else None
+    steps: dict[str, tuple[float, Callable[[], list[str]]]] = {}
+    if "key" in chosen:
+        steps["key"] = (STEP_COST["key"], lambda: write_key(ps, tmp, progress))
     for fmt in chosen:
         if fmt in LMS_FORMATS:
-            with clock(fmt):
-                result.warnings.extend(WRITERS[fmt](quiz, tmp))
+            steps[fmt] = (STEP_COST.get(fmt, 1.0), lambda fmt=fmt: WRITERS[fmt](quiz, tmp))
+    if len(ps.papers) * len(ps.questions) < PARALLEL_FROM:
+        steps = {name: (0.0, fn) for name, (_, fn) in steps.items()}  # one process
+    elif len(steps) > 1 or not SELF_PARALLEL.issuperset(steps):
+        # every prompt the steps need, rendered on all CPUs before the steps fork
+        needed = {"html" if name == "key" else PROMPTS.get(name) for name in steps} - {None}
+        with clock("prompts"):
+            prerender([ex for exs in ps.variants.values() for ex in exs], sorted(needed))
+    for step, (warnings, seconds) in parallel.run_steps(steps).items():
+        result.warnings.extend(warnings)
+        result.timings[step] = seconds
+    if "key" in chosen and "pdf" in chosen:
+        with clock("pdf"):
+            typ = key_bodies(ps, progress, "typst")
+            # untagged: the instructor's key of thousands of pages, 3 times smaller so
+            write_pdf(typst_doc(f"Key · {spec.title}", typ), tmp / "key.pdf", tagged=False)
     if check:
         with clock("check"):
             rep = report(ps)
             result.check = report_text(rep, ps.roster)
             _write(tmp / "check.txt", result.check)
             _write(tmp / "check.json", json.dumps(rep, indent=1, sort_keys=True) + "\n")
+
+
+def write_key(ps: ProblemSet, tmp: Path, progress: Progress | None) -> list[str]:
+    """``key.json``, ``key.csv`` and ``key.html`` (no warnings)."""
+    key = key_dict(ps)
+    _write(tmp / "key.json", json.dumps(key, sort_keys=True, separators=(",", ":")) + "\n")
+    _write(tmp / "key.csv", key_csv(ps))
+    _write(tmp / "key.html", html_page(f"Key · {ps.spec.title}", key_bodies(ps, progress)))
+    return []
 
 
 def key_csv(ps: ProblemSet) -> str:
