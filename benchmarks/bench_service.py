@@ -153,10 +153,12 @@ def main() -> int:
         deadline = start + args.timeout
         for t in threads:
             t.start()
+        shown = start
         for t in threads:
             while t.is_alive():
-                t.join(timeout=30)
-                if t.is_alive():
+                t.join(timeout=2)
+                if t.is_alive() and time.perf_counter() - shown >= 30:
+                    shown = time.perf_counter()
                     with lock:
                         line = (f"  {time.perf_counter() - start:6.0f} s: {len(accepted)} "
                                 f"accepted, {len(graded)}/{n} graded, {len(errors)} errors, "
