@@ -71,6 +71,10 @@ def format_size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+#: ``grade serve --worker-nice`` by default: the web layer (at 0) is served before the grading.
+SERVICE_NICE = 10
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use. Threads count as processes on Linux (RLIMIT_NPROC)."""
@@ -80,6 +84,9 @@ class Limits:
     max_processes: int = 256
     max_file_bytes: int = 256 * 2**20
     max_output_bytes: int = 1 * 2**20
+    #: CPU priority of the run (``nice``, 0-19; higher yields more): the course service grades
+    #: at :data:`SERVICE_NICE` so that its web layer stays responsive while workers train.
+    nice: int = 0
 
     def __post_init__(self) -> None:
         for field in ("wall_time_s", "memory_bytes", "max_processes", "max_file_bytes"):
@@ -87,6 +94,8 @@ class Limits:
                 raise ParamError(field, "a positive limit", getattr(self, field))
         if self.max_output_bytes < 0:
             raise ParamError("max_output_bytes", "a limit >= 0", self.max_output_bytes)
+        if not 0 <= self.nice <= 19:
+            raise ParamError("nice", "a priority from 0 to 19", self.nice)
 
     def tightened(
         self, wall_time_s: float | None = None, memory_bytes: int | None = None

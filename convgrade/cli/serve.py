@@ -13,6 +13,7 @@ import click
 from convgrade.cli import options
 from convgrade.cli.engine import engine_options, make_executor
 from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader.limits import SERVICE_NICE
 
 DEFAULT_DB = "sqlite:///convgrade.db"
 SERVICE_MODULES = ("fastapi", "uvicorn", "sqlalchemy", "alembic", "multipart")
@@ -55,8 +56,12 @@ def sync_roster(store, students) -> None:
 @engine_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--worker-nice", type=click.IntRange(0, 19), default=SERVICE_NICE, show_default=True,
+    help="CPU priority of the grading (nice): above 0 the web layer is served first.",
+)  # fmt: skip
 def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, gpus_per_job,
-          memory_per_job, host, port):  # fmt: skip
+          memory_per_job, host, port, worker_nice):  # fmt: skip
     """Serve COURSE_FILE: students upload, the server grades in a durable queue.
 
     \b
@@ -74,7 +79,7 @@ def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, 
     from convgrade.grader.isolation import BackendUnavailable, check_not_unsafe, resolve_backend
     from convgrade.grader.service.app import create_app
     from convgrade.grader.service.course import load_course
-    from convgrade.grader.service.grading import Dispatcher, grade_file
+    from convgrade.grader.service.grading import Dispatcher, grade_file, warm_up
     from convgrade.grader.service.store import open_store
 
     course = load_course(course_file)
@@ -88,8 +93,11 @@ def serve(course_file, db, workers, backend, engine, ray_address, cpus_per_job, 
     pool = make_executor(engine, workers, ray_address, cpus_per_job, gpus_per_job, memory_per_job)
 
     def grade(path, ca, progress):
-        return grade_file(path, ca, progress, backend=backend)
+        return grade_file(path, ca, progress, backend=backend, nice=worker_nice)
 
+    if not pool.remote:  # grading happens here: load its modules and data sets now
+        for problem in warm_up(course):
+            click.echo(f"warning: {problem}", err=True)
     dispatcher = Dispatcher(course, store, pool, grade)
     secret = os.environ.get("CONVGRADE_SECRET", "").encode() or None
     app = create_app(course, store, dispatcher, secret=secret)

@@ -51,7 +51,12 @@ class BwrapBackend(Backend):
     def launch(self, request: Request) -> Launch:
         seccomp = syscall_filter.filter_fd()
         args = sandbox_args(request.workdir, request.readonly, request.limits, request.devices)
-        inner = boot_argv(rlimits=rlimits(request.limits), uid=request.uid, gid=request.uid)
+        inner = boot_argv(
+            rlimits=rlimits(request.limits),
+            uid=request.uid,
+            gid=request.uid,
+            nice=request.limits.nice,
+        )
         argv = [_exe(), *args, "--seccomp", str(seccomp), "--", *inner, *request.argv]
         if request.cgroups.dirs:  # join the cgroups before bwrap starts, outside the sandbox
             argv = [*boot_argv(cgroups=request.cgroups.procs_files()), *argv]

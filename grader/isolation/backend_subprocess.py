@@ -40,5 +40,6 @@ class SubprocessBackend(Backend):
             gid=uid,
             cgroups=request.cgroups.procs_files(),
             shim=True,
+            nice=request.limits.nice,
         )
         return Launch([*boot, *request.argv], env=env)

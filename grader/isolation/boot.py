@@ -30,6 +30,16 @@ def die_with_parent():
 
 die_with_parent()
 
+if cfg.get("nice"):
+    # lower priority for the whole run: the process's nice value, and its session's autogroup
+    # (the kernel shares CPU between sessions first, so a nice value alone would not yield)
+    os.nice(cfg["nice"])
+    try:
+        with open("/proc/self/autogroup", "w") as fh:
+            fh.write(str(cfg["nice"]))
+    except OSError:
+        pass
+
 def start():
     for name, value in cfg["rlimits"]:
         resource.setrlimit(getattr(resource, name), (value, value))
@@ -72,6 +82,7 @@ def boot_argv(
     gid: int | None = None,
     cgroups: list[str] = (),  # type: ignore[assignment]
     shim: bool = False,
+    nice: int = 0,
 ) -> list[str]:
     """The command that prepares the process as configured, then execs what follows it."""
     cfg = {
@@ -81,5 +92,6 @@ def boot_argv(
         "chdir": None,
         "shim": shim,
         "cgroups": list(cgroups),
+        "nice": nice,
     }
     return [sys.executable, "-I", "-S", "-c", SOURCE, json.dumps(cfg)]

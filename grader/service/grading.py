@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from convgrade.grader.batch import grade_copy
 from convgrade.grader.executors import Executor
 from convgrade.grader.service import queue
 from convgrade.grader.service.course import Course
@@ -28,13 +29,36 @@ log = logging.getLogger("convgrade.service")
 GradeFn = Callable[[Path, Any, Callable[[dict], None]], dict]
 
 
-def grade_file(path: Path, ca, progress: Callable[[dict], None], backend: str = "auto") -> dict:
-    """Grade one file exactly as ``grade submit`` does (isolated, under the spec's limits)."""
-    from convgrade.grader.submit import grade_submission
+def grade_file(
+    path: Path, ca, progress: Callable[[dict], None], backend: str = "auto", nice: int = 0
+) -> dict:
+    """Grade one file exactly as ``grade submit`` does (isolated, under the spec's limits),
+    at CPU priority ``nice`` (``grade serve`` passes ``--worker-nice``, by default 10: its web
+    layer, at 0, is then served first and uploads and status stay quick while the workers
+    train on every core; on an otherwise idle machine the workers get whatever it leaves)."""
+    from convgrade.grader.submit import default_limits, grade_submission
 
+    limits = replace(default_limits(ca.assignment), nice=nice)
     return grade_submission(
-        path, ca.assignment, backend=backend, progress=progress, data_path=ca.data
+        path, ca.assignment, limits=limits, backend=backend, progress=progress, data_path=ca.data
     ).to_dict()
+
+
+def warm_up(course: Course) -> list[str]:
+    """Load what grading needs before the first upload: the grader's modules and each
+    assignment's data split (cached for every job). Done lazily, the first jobs spent about
+    2 s holding the interpreter exactly when a deadline's burst of uploads arrived. Returns
+    the problems (a data set that cannot be loaded: its jobs will report it)."""
+    from convgrade.exercises.errors import ConvgradeError
+    from convgrade.grader.submit import prepare
+
+    problems = []
+    for ca in course.assignments.values():
+        try:
+            prepare(ca.assignment, ca.data)
+        except ConvgradeError as exc:
+            problems.append(f"{ca.name}: {exc}")
+    return problems
 
 
 class Dispatcher:
@@ -138,22 +162,30 @@ def grade_upload(
     ca: Any,
     progress: Callable[[dict], None] | None = None,
 ) -> dict:
-    """Grade one upload's bytes in a fresh temporary folder; never raises.
+    """Grade one upload's bytes in fresh temporary folders; never raises.
 
-    The job a remote executor runs on its node: it needs neither the database nor the server's
-    folders (the file gets a name the server chose).
+    The same job as ``grade batch``'s (:func:`convgrade.grader.batch.grade_copy`): it needs
+    neither the database nor the server's folders (the file gets a name the server chose), so
+    a remote executor runs it on its node.
     """
-    work = Path(tempfile.mkdtemp(prefix="convgrade-job-"))
-    try:
-        path = work / f"submission{suffix}"
-        path.write_bytes(content)
-        try:
-            return grade(path, ca, progress or (lambda info: None))
-        except Exception as exc:  # a grader bug is that job's error, not the service's
-            log.exception("grading %s", path.name)
-            return _internal_error(exc, ca)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    job = partial(_grade_for_service, grade, ca, progress or _no_progress)
+    result, files = grade_copy(job, "submission", f"submission{suffix}", content)
+    if "error.log" in files:  # a grader bug: the traceback goes to the server's log
+        log.error("grading failed:\n%s", files["error.log"].decode(errors="replace"))
+    result.setdefault("max_score", ca.assignment.scoring.max_score)
+    return result
+
+
+def _grade_for_service(
+    grade: GradeFn, ca: Any, progress: Callable[[dict], None], path: Path, out_dir: Path
+) -> dict:
+    """``grade_copy``'s ``grade(path, out_dir)`` for the service's ``grade(path, ca, progress)``
+    (a module-level function, so a remote executor can pickle the job)."""
+    return grade(path, ca, progress)
+
+
+def _no_progress(info: dict) -> None:
+    pass
 
 
 def _internal_error(exc: BaseException, ca: Any) -> dict:

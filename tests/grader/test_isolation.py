@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,24 @@ def test_ok_run_reports_backend_output_and_cwd(tmp_path, backend):
     assert (tmp_path / "made.txt").read_text() == "x"
     # the parent gets its workdir back (owned by us again) after the run
     assert (tmp_path / "made.txt").stat().st_uid == os.geteuid()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nice_lowers_the_runs_priority_and_its_sessions(tmp_path, backend):
+    """The course service grades at a lower priority so its web layer stays responsive. The
+    kernel shares CPU between sessions (autogroups) before processes, and every run is a
+    session of its own, so the session's priority must drop too, not only the process's."""
+    code = "import os; print(os.nice(0)); print(open('/proc/self/autogroup').read().split()[-1])"
+    out = run_py(code, tmp_path, backend, limits=replace(FAST, nice=7))
+    if out is None:
+        return
+    assert out.status == "ok", out.stderr
+    nice, group = out.stdout.split()
+    assert nice == "7"
+    if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1":
+        assert group == "7"
+    with pytest.raises(ParamError, match="nice"):
+        Limits(nice=20)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

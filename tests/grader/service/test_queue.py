@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -120,3 +121,54 @@ def test_serve_without_the_extra_names_it(monkeypatch, tmp_path):
     r = CliRunner().invoke(cli, ["serve", str(write_course(tmp_path))])
     assert r.exit_code == 2
     assert "pip install 'convgrade[service]'" in r.output and "fastapi" in r.output
+
+
+def test_sqlite_writers_of_one_process_wait_their_turn_in_the_process(tmp_path):
+    """A burst of uploads must not poll SQLite's lock in its growing sleeps (up to 100 ms
+    each): a writer waits on the store's own lock, and starts the moment the one before ends."""
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    fill(store, 1)
+    started, release = threading.Event(), threading.Event()
+    entered: list[float] = []
+
+    def first():
+        with store.write() as s, s.begin():
+            s.execute(text("UPDATE users SET name = 'a'"))
+            started.set()
+            release.wait(10)
+
+    def second():
+        with store.write() as s:  # waits here, not inside SQLite
+            entered.append(time.monotonic())
+            with s.begin():
+                s.execute(text("UPDATE users SET name = 'b'"))
+
+    a, b = threading.Thread(target=first), threading.Thread(target=second)
+    a.start()
+    assert started.wait(10)
+    b.start()
+    time.sleep(0.3)
+    assert entered == []  # still queued behind the first writer
+    released = time.monotonic()
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert entered and entered[0] - released < 0.1
+    with store.read() as s:
+        assert s.scalar(text("SELECT name FROM users")) == "b"
+
+
+def test_warm_up_prepares_every_assignments_data_before_the_first_upload(tmp_path, monkeypatch):
+    from convgrade.grader import submit
+    from convgrade.grader.service.grading import warm_up
+
+    course = load_course(write_course(tmp_path))
+    seen = []
+    monkeypatch.setattr(submit, "prepare", lambda a, data: seen.append(a.name))
+    assert warm_up(course) == [] and seen == ["digits-cnn"]
+
+    def unavailable(a, data):
+        raise ConvgradeError("no data set here")
+
+    monkeypatch.setattr(submit, "prepare", unavailable)
+    assert warm_up(course) == ["digits-cnn: no data set here"]

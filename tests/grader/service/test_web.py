@@ -179,3 +179,33 @@ def test_cli_submit_to_the_server(course_path, db_url, grade, tmp_path):
         assert r.returncode == 0 and "points      7 / 10" in r.stdout
         r = grade("login", srv.url, "--token", "wrong", env={"XDG_CONFIG_HOME": str(tmp_path)})
         assert r.returncode == 2 and "sign in" in r.stderr
+
+
+def test_a_grader_failure_is_that_submissions_error_and_the_service_goes_on(course_path, db_url):
+    """The job is batch's (grade_copy): a grader bug or a grading refusal becomes the
+    submission's "error" result with the assignment's points possible; the next one is graded."""
+    from convgrade.exercises.errors import ConvgradeError
+
+    fake = FakeGrade()
+
+    def grade(path, ca, progress):
+        text = path.read_text()
+        if "BUG" in text:
+            raise RuntimeError("grader bug")
+        if "REFUSE" in text:
+            raise ConvgradeError("no data for digits-cnn")
+        return fake(path, ca, progress)
+
+    with serving(course_path, db_url, grade) as srv:
+        results = []
+        for who, body in (("s1", b"# BUG\n"), ("s2", b"# REFUSE\n"), ("s3", GOOD)):
+            with srv.client(who) as c:
+                r = upload(c, data=body)
+                assert r.status_code == 201, r.text
+            results.append(srv.wait_done(r.json()["id"])["result"])
+    bug, refused, ok = results
+    assert bug["status"] == "error" and bug["max_score"] == 10
+    assert bug["message"] == "internal error: RuntimeError: grader bug"
+    assert refused["status"] == "error"
+    assert refused["message"] == "could not grade: no data for digits-cnn"
+    assert ok["status"] == "ok" and fake.calls == [GOOD.decode()]
