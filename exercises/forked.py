@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
-import pickle
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -55,39 +54,23 @@ class Counter:
         return n
 
 
-def _run(child: Callable[[], None], conn) -> None:
-    try:
-        child()
-    except BaseException as exc:  # reported to the parent, which then does the work itself
-        conn.send(f"{type(exc).__name__}: {exc}")
-    else:
-        conn.send("")
-    finally:
-        conn.close()
-
-
 def alongside(child: Callable[[], None], parent: Callable[[], None]) -> bool:
-    """Run ``child()`` in a forked process while this process runs ``parent()``; wait for
-    both. Returns whether the child finished without an error (if not, the caller redoes its
-    part). An error in ``parent()`` is raised after the child has been stopped."""
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
+    """Run ``child()`` in a forked process (:func:`exercises.parallel.fork`) while this process
+    runs ``parent()``; wait for both. Returns whether the child finished without an error (if
+    not, the caller redoes its part). An error in ``parent()`` is raised after the child has
+    been stopped."""
     with old_objects_frozen():  # the child's collector leaves the shared objects' pages alone
-        proc = ctx.Process(target=_run, args=(child, send), daemon=True)
-        proc.start()
-    send.close()
+        job = parallel.fork(child)
     try:
         parent()
     except BaseException:
-        proc.kill()
-        proc.join()
+        job.kill()
         raise
     try:
-        message = receive.recv()
-    except EOFError:  # the child died without a word
-        message = "no answer"
-    proc.join()
-    return message == "" and proc.exitcode == 0
+        job.result()
+    except Exception:  # reported by the child (or it died): the caller does the work itself
+        return False
+    return True
 
 
 def map_shared(func: Callable[[T], Any], items: Sequence[T]) -> list[Any]:
@@ -99,28 +82,20 @@ def map_shared(func: Callable[[T], Any], items: Sequence[T]) -> list[Any]:
         return [func(x) for x in items]
     counter = Counter(shared=True)
     done: dict[int, Any] = {}
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
 
-    def work(into: dict[int, Any]) -> None:
+    def work(into: dict[int, Any]) -> dict[int, Any]:
         while (i := counter.take()) < len(items):
             into[i] = func(items[i])
+        return into
 
-    def child() -> None:
-        mine: dict[int, Any] = {}
-        work(mine)
-        send.send_bytes(pickle.dumps(mine, protocol=pickle.HIGHEST_PROTOCOL))
-
-    theirs: dict[int, Any] = {}
-
-    def parent() -> None:
-        send.close()  # the forked process holds the writing end: its exit ends the reading
+    with old_objects_frozen():  # the child's collector leaves the shared objects' pages alone
+        job = parallel.fork(lambda: work({}))
+    try:
         work(done)
-        # if the forked process failed, what it did not send is computed below
-        with contextlib.suppress(EOFError, OSError, pickle.UnpicklingError):
-            theirs.update(pickle.loads(receive.recv_bytes()))
-
-    alongside(child, parent)
-    receive.close()
-    done.update(theirs)
+    except BaseException:
+        job.kill()
+        raise
+    # if the forked process failed, what it did not send is computed below
+    with contextlib.suppress(Exception):
+        done.update(job.result())
     return [done[i] if i in done else func(x) for i, x in enumerate(items)]
