@@ -8,7 +8,6 @@ sign-ins are rate limited per client address.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import os
@@ -48,6 +47,14 @@ SUFFIXES = (".py", ".ipynb")
 #: result fields withheld while an assignment hides scores before its deadline.
 HIDDEN = ("score", "accuracy", "thresholds", "confusion", "per_class_accuracy", "final_score")
 SSE_MAX_S = 3600
+#: an event stream re-reads the database this often even when nothing in this process woke it
+SSE_RECHECK_S = 5.0
+#: a signed-in token is remembered this long (``grade tokens`` in another process replaces
+#: tokens: an old one then works at most this much longer on a running server)
+TOKEN_CACHE_S = 30.0
+#: a cached status view is re-read after this long even if this process changed nothing
+STATUS_CACHE_S = 5.0
+STATUS_CACHE_MAX = 20_000
 
 
 class ServiceError(HTTPException):
@@ -96,21 +103,39 @@ def create_app(
             return header[7:].strip()
         return request.cookies.get(COOKIE)
 
-    def lookup(request: Request, token: str | None, s: Session | None = None) -> User | None:
-        """The token's user (in session ``s`` when given, saving a session per request)."""
-        key = client_key(request)
+    #: token hash -> (when looked up, the user): a signed-in token skips the database
+    signed_in: dict[str, tuple[float, User]] = {}
+
+    def cached_user(request: Request, token: str | None) -> User | None:
+        """The token's user if it was looked up in the last TOKEN_CACHE_S seconds (the rate
+        limit still applies first)."""
         if not token:
             return None
-        if limiter.blocked(key):
+        if limiter.blocked(client_key(request)):
             raise _error(429, "too many failed sign-ins; wait a minute")
-        query = select(User).where(User.token_hash == auth.hash_token(token))
+        hit = signed_in.get(auth.hash_token(token))
+        if hit is not None and time.monotonic() - hit[0] < TOKEN_CACHE_S:
+            return hit[1]
+        return None
+
+    def lookup(request: Request, token: str | None, s: Session | None = None) -> User | None:
+        """The token's user (in session ``s`` when given, saving a session per request)."""
+        user = cached_user(request, token)
+        if user is not None or not token:
+            return user
+        digest = auth.hash_token(token)
+        query = select(User).where(User.token_hash == digest)
         if s is None:
             with store.read() as s:
                 user = s.scalar(query)
         else:
             user = s.scalar(query)
         if user is None:
-            limiter.failed(key)
+            limiter.failed(client_key(request))
+            return None
+        if len(signed_in) > STATUS_CACHE_MAX:
+            signed_in.clear()
+        signed_in[digest] = (time.monotonic(), user)
         return user
 
     def user_of(request: Request, s: Session | None = None) -> User:
@@ -200,6 +225,7 @@ def create_app(
                 raise _error(
                     409, "you already have a submission in the queue; wait for it"
                 ) from None
+        store.changes.job(sub_id)
         dispatcher.wake()
         return sub_id, pos
 
@@ -235,12 +261,50 @@ def create_app(
             ).all()
             return [view(s, r, user) for r in rows]
 
-    @app.get("/api/submissions/{sub_id}")
-    def api_status(request: Request, sub_id: int):
-        # the endpoint students poll: one session, and the JSON rendered once (no re-encoding)
+    #: submission id -> (stamp, when, status, owner, assignment, {scores visible: JSON body})
+    status_views: dict[int, tuple[tuple[int, int], float, str, str, str, dict[bool, bytes]]] = {}
+
+    def cached_status(request: Request, sub_id: int) -> Response | None:
+        """The status answer from memory, when this process changed nothing it shows since."""
+        hit = status_views.get(sub_id)
+        user = cached_user(request, token_of(request)) if hit else None
+        if hit is None or user is None:
+            return None
+        stamp, when, status, owner, assignment, bodies = hit
+        if owner != user.id and user.role != "instructor":
+            raise _error(404, f"no submission {sub_id}")
+        now = store.changes.stamp(sub_id)
+        if now[0] != stamp[0] or (status == QUEUED and now[1] != stamp[1]):
+            return None
+        if time.monotonic() - when >= STATUS_CACHE_S:
+            return None
+        visible = user.role == "instructor" or course.get(assignment).score_visible(utcnow())
+        body = bodies.get(visible)
+        return None if body is None else Response(body, media_type="application/json")
+
+    def read_status(request: Request, sub_id: int) -> Response:
+        stamp = store.changes.stamp(sub_id)  # before reading: a later change makes it stale
         with store.read() as s:
             user = user_of(request, s)
-            return JSONResponse(view(s, own(user, sub_id, s), user, full=True))
+            sub = own(user, sub_id, s)
+            data = view(s, sub, user, full=True)
+        body = JSONResponse(data).body
+        if len(status_views) > STATUS_CACHE_MAX:
+            status_views.clear()
+        old = status_views.get(sub_id)
+        bodies = old[5] if old is not None and old[0] == stamp and old[2] == sub.status else {}
+        bodies[data["score_visible"]] = body
+        status_views[sub_id] = (stamp, time.monotonic(), sub.status, sub.user_id,
+                                sub.assignment, bodies)  # fmt: skip
+        return Response(body, media_type="application/json")
+
+    @app.get("/api/submissions/{sub_id}")
+    async def api_status(request: Request, sub_id: int):
+        # the endpoint students poll: from memory while nothing changed (no thread, no
+        # database), else one session in the thread pool and the JSON rendered once
+        return cached_status(request, sub_id) or await run_in_threadpool(
+            read_status, request, sub_id
+        )
 
     @app.get("/api/submissions/{sub_id}/events")
     def api_events(request: Request, sub_id: int, after: int = 0):
@@ -251,17 +315,20 @@ def create_app(
                                  headers={"Cache-Control": "no-store"})  # fmt: skip
 
     async def events(sub_id: int, user: User, after: int) -> AsyncIterator[str]:
-        """The stream: polls the database from the thread pool, waits on the event loop (an
+        """The stream: reads the database (in the thread pool) when this process changed the
+        submission or the queue, else every SSE_RECHECK_S seconds; waits on the event loop (an
         open stream holds no thread)."""
         state: dict[str, Any] = {"last": after, "seen": None}
         stop = time.monotonic() + SSE_MAX_S
         while time.monotonic() < stop:
+            since = store.changes.stamp(sub_id)  # before reading: a later change wakes us
             chunks, done = await run_in_threadpool(poll, sub_id, user, state)
             for chunk in chunks:
                 yield chunk
             if done:
                 return
-            await asyncio.sleep(0.25)
+            queued = state["seen"] is not None and state["seen"][0] == QUEUED
+            await store.changes.wait(sub_id, since, SSE_RECHECK_S, queued=queued)
 
     def poll(sub_id: int, user: User, state: dict[str, Any]) -> tuple[list[str], bool]:
         """New SSE chunks of a submission since ``state``; True when it is graded."""
@@ -471,7 +538,10 @@ def create_app(
             q = select(Submission).where(Submission.assignment == assignment)
             if student.strip():
                 q = q.where(Submission.user_id == student.strip())
-            n = queue.requeue(s, list(s.scalars(q)))
+            rows = list(s.scalars(q))
+            n = queue.requeue(s, rows)
+        store.changes.job(*(r.id for r in rows))
+        store.changes.queue()
         dispatcher.wake()
         if request.headers.get("authorization"):
             return {"requeued": n}

@@ -46,7 +46,11 @@ def claim(store: Store) -> tuple[int, int] | None:
     )
     with store.write() as s, s.begin():
         row = s.execute(stmt).first()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    store.changes.job(row[0])
+    store.changes.queue()
+    return row[0], row[1]
 
 
 def finish(
@@ -66,19 +70,24 @@ def finish(
         )
     )
     with store.write() as s, s.begin():
-        return s.execute(stmt).rowcount == 1
+        written = s.execute(stmt).rowcount == 1
+    store.changes.job(job_id)
+    return written
 
 
 def recover(store: Store) -> int:
     """Put jobs left running by a server that died back in the queue; how many."""
     with store.write() as s, s.begin():
-        return s.execute(
+        n = s.execute(
             update(Submission).where(Submission.status == RUNNING).values(status=QUEUED)
         ).rowcount
+    store.changes.queue()
+    return n
 
 
 def requeue(s: Session, rows: list[Submission]) -> int:
-    """Queue finished submissions again (an instructor's regrade); how many."""
+    """Queue finished submissions again (an instructor's regrade); how many. The caller
+    commits, then tells ``store.changes`` (``job`` of each row, and ``queue``)."""
     n = 0
     for row in rows:
         if row.status == DONE:
@@ -130,6 +139,7 @@ def add_event(store: Store, job_id: int, attempt: int, info: dict[str, Any]) -> 
     """Record one progress line of a running job."""
     with store.write() as s, s.begin():
         s.add(Event(submission_id=job_id, attempt=attempt, data=json.dumps(info)))
+    store.changes.job(job_id)
 
 
 def events_after(s: Session, job_id: int, after: int) -> list[Event]:

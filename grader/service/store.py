@@ -15,6 +15,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from convgrade.exercises.errors import ConvgradeError
+from convgrade.grader.service.changes import Changes
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -174,6 +175,8 @@ class Store:
         self.read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(engine.execution_options(immediate=True), expire_on_commit=False)
         self._writers = threading.RLock() if self.dialect == "sqlite" else None
+        #: what this process changed (wakes event streams, invalidates cached views)
+        self.changes = Changes()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
