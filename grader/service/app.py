@@ -133,6 +133,8 @@ def create_app(
         if user is None:
             limiter.failed(client_key(request))
             return None
+        if user in s:  # shared by requests: a rollback of this session must not expire it
+            s.expunge(user)
         if len(signed_in) > STATUS_CACHE_MAX:
             signed_in.clear()
         signed_in[digest] = (time.monotonic(), user)
@@ -185,8 +187,9 @@ def create_app(
 
     # ------------------------------------------------------------------ submissions
 
-    def accept(user: User, assignment: str, upload: UploadFile, data: bytes) -> tuple[int, int]:
-        """Check an upload and queue it; (submission id, queue position)."""
+    def check_upload(assignment: str, upload: UploadFile, data: bytes):
+        """What an upload is checked for before the database: (course assignment, original
+        name, suffix, now)."""
         ca = course.assignments.get(assignment)
         if ca is None:
             raise _error(400, f"no assignment {assignment!r} in this course")
@@ -200,12 +203,26 @@ def create_app(
         now = utcnow()
         if ca.closed(now):
             raise _error(403, f"{assignment} closed at {ca.hard_cutoff:%Y-%m-%d %H:%M} UTC")
+        return ca, original, suffix, now
+
+    def accept(
+        who: User | Request, assignment: str, upload: UploadFile, data: bytes
+    ) -> tuple[int, int]:
+        """Check an upload and queue it; (submission id, queue position). ``who`` is the user,
+        or the request: a token not signed in lately is then looked up in the upload's own
+        transaction (one database session per upload, not two)."""
+        user = who if isinstance(who, User) else cached_user(who, token_of(who))
+        if user is not None:
+            ca, original, suffix, now = check_upload(assignment, upload, data)
         with store.write() as s:
             try:
                 with s.begin():
-                    if queue.active(s, user.id) is not None:
+                    if user is None:  # who is asking comes first (401 before 400 or 415)
+                        user = user_of(who, s)
+                        ca, original, suffix, now = check_upload(assignment, upload, data)
+                    waiting, used = queue.standing(s, user.id, assignment, now - ca.window)
+                    if waiting:
                         raise _error(409, "you already have a submission in the queue; wait for it")
-                    used = queue.recent(s, user.id, assignment, now - ca.window)
                     if used >= ca.max_submissions:
                         raise _error(
                             429,
@@ -242,7 +259,7 @@ def create_app(
         data = await file.read(course.upload_max_bytes + 1)  # accept() refuses a larger one
 
         def run() -> tuple[int, int]:  # one trip to the thread pool: who is asking, then queue
-            return accept(user_of(request), assignment, file, data)
+            return accept(request, assignment, file, data)
 
         sub_id, pos = await run_in_threadpool(run)
         return JSONResponse({"id": sub_id, "position": pos}, status_code=201)
@@ -307,46 +324,66 @@ def create_app(
         )
 
     @app.get("/api/submissions/{sub_id}/events")
-    def api_events(request: Request, sub_id: int, after: int = 0):
+    async def api_events(request: Request, sub_id: int, after: int = 0):
         """Server-sent events: ``status`` (queue place), ``progress`` (per epoch), ``result``."""
-        user = user_of(request)
-        own(user, sub_id)
-        return StreamingResponse(events(sub_id, user, after), media_type="text/event-stream",
+        state: dict[str, Any] = {"last": after, "seen": None}
+        since = store.changes.stamp(sub_id)  # before reading: a later change wakes the stream
+
+        def first() -> tuple[User, tuple[list[str], bool]]:  # who, whose, and the first read
+            with store.read() as s:
+                user = user_of(request, s)
+                own(user, sub_id, s)
+                return user, poll(sub_id, user, state, s)
+
+        user, (chunks, done) = await run_in_threadpool(first)
+        return StreamingResponse(events(sub_id, user, state, since, chunks, done),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})  # fmt: skip
 
-    async def events(sub_id: int, user: User, after: int) -> AsyncIterator[str]:
+    async def events(
+        sub_id: int,
+        user: User,
+        state: dict[str, Any],
+        since: tuple[int, int],
+        chunks: list[str],
+        done: bool,
+    ) -> AsyncIterator[str]:
         """The stream: reads the database (in the thread pool) when this process changed the
         submission or the queue, else every SSE_RECHECK_S seconds; waits on the event loop (an
         open stream holds no thread)."""
-        state: dict[str, Any] = {"last": after, "seen": None}
         stop = time.monotonic() + SSE_MAX_S
-        while time.monotonic() < stop:
-            since = store.changes.stamp(sub_id)  # before reading: a later change wakes us
-            chunks, done = await run_in_threadpool(poll, sub_id, user, state)
+        while True:
             for chunk in chunks:
                 yield chunk
-            if done:
+            if done or time.monotonic() >= stop:
                 return
             queued = state["seen"] is not None and state["seen"][0] == QUEUED
             await store.changes.wait(sub_id, since, SSE_RECHECK_S, queued=queued)
+            since = store.changes.stamp(sub_id)  # before reading: a later change wakes us
+            chunks, done = await run_in_threadpool(poll, sub_id, user, state)
 
-    def poll(sub_id: int, user: User, state: dict[str, Any]) -> tuple[list[str], bool]:
+    def poll(
+        sub_id: int, user: User, state: dict[str, Any], s: Session | None = None
+    ) -> tuple[list[str], bool]:
         """New SSE chunks of a submission since ``state``; True when it is graded."""
+        if s is None:
+            with store.read() as s:
+                return poll(sub_id, user, state, s)
         out = []
-        with store.read() as s:
-            sub = s.get(Submission, sub_id)
-            new = queue.events_after(s, sub_id, state["last"])
-            now = (sub.status, queue.position(s, sub))
-            if now != state["seen"] and sub.status != DONE:
-                state["seen"] = now
-                out.append(_sse("status", {"status": now[0], "position": now[1]}))
-            for e in new:
-                state["last"] = e.id
-                out.append(f"event: progress\ndata: {e.data}\n\n")
-            if sub.status == DONE:
-                out.append(_sse("status", {"status": DONE, "position": 0}))
-                out.append(_sse("result", view(s, sub, user, full=True)))
-                return out, True
+        sub = s.get(Submission, sub_id)
+        # a job never claimed has no progress yet (the common case: waiting for its turn)
+        new = queue.events_after(s, sub_id, state["last"]) if sub.attempt else []
+        now = (sub.status, queue.position(s, sub))
+        if now != state["seen"] and sub.status != DONE:
+            state["seen"] = now
+            out.append(_sse("status", {"status": now[0], "position": now[1]}))
+        for e in new:
+            state["last"] = e.id
+            out.append(f"event: progress\ndata: {e.data}\n\n")
+        if sub.status == DONE:
+            out.append(_sse("status", {"status": DONE, "position": 0}))
+            out.append(_sse("result", view(s, sub, user, full=True)))
+            return out, True
         return out, False
 
     def view(s, sub: Submission, user: User, full: bool = False) -> dict[str, Any]:

@@ -112,27 +112,18 @@ def counts(s: Session) -> dict[str, int]:
     return {QUEUED: 0, RUNNING: 0, DONE: 0, **{k: int(v) for k, v in rows}}
 
 
-def active(s: Session, user_id: str) -> Submission | None:
-    """The student's submission that is queued or running, if any."""
-    return s.scalar(
-        select(Submission).where(
-            Submission.user_id == user_id, Submission.status.in_(ACTIVE), ~Submission.regrade
-        )
-    )
-
-
-def recent(s: Session, user_id: str, assignment: str, since: dt.datetime) -> int:
-    """How many submissions the student made for ``assignment`` since ``since``."""
-    return int(
-        s.scalar(
-            select(func.count()).where(
-                Submission.user_id == user_id,
-                Submission.assignment == assignment,
-                Submission.created_at >= since,
-            )
-        )
-        or 0
-    )
+def standing(s: Session, user_id: str, assignment: str, since: dt.datetime) -> tuple[bool, int]:
+    """(whether the student has a submission queued or running, how many they made for
+    ``assignment`` since ``since``), in one query: what an upload is checked against."""
+    row = s.execute(
+        select(
+            func.count().filter(Submission.status.in_(ACTIVE), ~Submission.regrade),
+            func.count().filter(
+                Submission.assignment == assignment, Submission.created_at >= since
+            ),
+        ).where(Submission.user_id == user_id)
+    ).one()
+    return bool(row[0]), int(row[1] or 0)
 
 
 def add_event(store: Store, job_id: int, attempt: int, info: dict[str, Any]) -> None:
