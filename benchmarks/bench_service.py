@@ -1,20 +1,28 @@
 """`grade serve` under load: simulated students submitting over HTTP while 2 workers grade.
 
     python benchmarks/bench_service.py [--students 50] [--per-student 4] [--workers 2]
-                                       [--db URL] [--no-batch] [--poll 0.5] [--timeout 10800]
-                                       [--worker-nice N]
+                                       [--db URL] [--no-batch] [--status-every 5]
+                                       [--poll S] [--timeout 10800] [--worker-nice N]
 
 Starts `grade serve` (a fresh SQLite file unless --db) on a quick digits course (1 epoch, a tiny
 CNN), issues tokens, then every simulated student (one thread each, all starting at once)
 uploads --per-student submissions one after another (the course allows one in the queue at a
-time), polling its status every --poll seconds until graded. Then `grade batch --workers N`
-grades the same files (one folder per submission) for the throughput comparison.
+time). Each does what `grade submit --server` does, with the same client code
+(``convgrade.grader.service.client.Client``): upload, then follow the submission's event
+stream (SSE: queue place, per-epoch progress, result) until graded. Meanwhile a second
+connection of the student asks for the submission's status every --status-every seconds (the
+browser page follows the same stream and does not poll; these requests stand for reloads and
+scripts, and measure the status endpoint under the load). With --poll S a student does what
+this benchmark did before instead: no stream, status every S seconds until graded. Then
+`grade batch --workers N` grades the same files (one folder per submission) for the throughput
+comparison.
 
 Prints a progress line every 30 s (to stderr), then a Markdown table for benchmarks/RESULTS.md:
 lost and duplicated submissions (must be 0), wall and CPU seconds (the server with its grading
 processes; grade batch with its own) and throughput of both, p50/p95 latency of the submit and
-status endpoints, and each target of issue 14 met or not. Exits 1 when a submission was lost,
-duplicated or failed.
+status endpoints, and each target of issue 14 met or not; and the CPU seconds of the server
+process alone (web layer and dispatcher, from /proc) per HTTP request. Exits 1 when a
+submission was lost, duplicated or failed.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from convgrade.exercises.errors import ConvgradeError  # noqa: E402
+from convgrade.grader.service.client import Client  # noqa: E402
+
 from tests.grader.service.conftest import TINY, free_port  # noqa: E402
 
 #: issue 14's targets
@@ -48,6 +59,12 @@ def pct(values: list[float], q: int) -> float:
     if not values:
         return float("nan")
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds of process ``pid`` itself, all its threads, not its children (/proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu() -> float:
@@ -63,7 +80,17 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--db")
     ap.add_argument("--no-batch", action="store_true")
-    ap.add_argument("--poll", type=float, default=0.5, help="seconds between status requests")
+    ap.add_argument(
+        "--status-every",
+        type=float,
+        default=5.0,
+        help="seconds between a following student's status requests",
+    )
+    ap.add_argument(
+        "--poll",
+        type=float,
+        help="no event stream: poll status every POLL seconds (the old benchmark)",
+    )
     ap.add_argument("--timeout", type=float, default=3 * 3600, help="give up after (seconds)")
     ap.add_argument("--worker-nice", type=int, help="grade serve --worker-nice (its default)")
     args = ap.parse_args()
@@ -83,6 +110,8 @@ def main() -> int:
                    stdout=subprocess.DEVNULL)  # fmt: skip
     tokens = {r["student_id"]: r["token"]
               for r in csv.DictReader(io.StringIO((tmp / "tokens.csv").read_text()))}  # fmt: skip
+    files = tmp / "uploads"
+    files.mkdir()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cpu0 = children_cpu()
@@ -111,44 +140,75 @@ def main() -> int:
 
         # every student's client is made first (each builds an SSL context, milliseconds of
         # this process's CPU), so a submit's time does not include other students' set-up
-        clients = {sid: httpx.Client(base_url=url, timeout=60,
+        clients = {sid: Client(url, tokens[sid], timeout=60) for sid in students}
+        pollers = {sid: httpx.Client(base_url=url, timeout=60,
                                      headers={"Authorization": f"Bearer {tokens[sid]}"})
                    for sid in students}  # fmt: skip
+        for sid in students:
+            for k in range(args.per_student):
+                (files / f"{sid}-{k}.py").write_text(TINY + f"\n# {sid} submission {k}\n")
+
+        def status(c: httpx.Client, sub: int) -> dict:
+            t = time.perf_counter()
+            v = c.get(f"/api/submissions/{sub}").json()
+            with lock:
+                status_ms.append((time.perf_counter() - t) * 1000)
+            return v
+
+        def poll_until_done(c: httpx.Client, sub: int, every: float, stop=None) -> dict | None:
+            while stop is None or not stop.is_set():
+                if time.perf_counter() > deadline:
+                    return None
+                if stop is None:
+                    time.sleep(every)
+                elif stop.wait(every):
+                    return None
+                v = status(c, sub)
+                if v["status"] == "done":
+                    return v
+            return None
 
         def student(sid: str) -> None:
-            with clients[sid] as c:
-                for k in range(args.per_student):
-                    body = TINY + f"\n# {sid} submission {k}\n"
-                    t = time.perf_counter()
-                    r = c.post("/api/submissions", data={"assignment": "digits-cnn"},
-                               files={"file": (f"{sid}-{k}.py", body.encode())})  # fmt: skip
+            client, poller = clients[sid], pollers[sid]
+            for k in range(args.per_student):
+                t = time.perf_counter()
+                try:  # what `grade submit --server` does: upload, then follow the stream
+                    sub = client.submit(files / f"{sid}-{k}.py", "digits-cnn")["id"]
+                except ConvgradeError as exc:
                     with lock:
-                        submit_ms.append((time.perf_counter() - t) * 1000)
-                    if r.status_code != 201:
+                        errors.append(f"{sid}: {exc}")
+                    return
+                with lock:
+                    submit_ms.append((time.perf_counter() - t) * 1000)
+                    accepted.append(sub)
+                if args.poll:
+                    v = poll_until_done(poller, sub, args.poll)
+                else:
+                    stop = threading.Event()
+                    checker = threading.Thread(
+                        target=poll_until_done, args=(poller, sub, args.status_every, stop),
+                        daemon=True,
+                    )  # fmt: skip
+                    checker.start()
+                    try:
+                        v = client.follow(sub, lambda d: None, lambda d: None)
+                    except ConvgradeError as exc:
+                        v = None
                         with lock:
-                            errors.append(f"{sid}: {r.status_code} {r.text[:100]}")
-                        return
-                    sub = r.json()["id"]
+                            errors.append(f"{sid}: {exc}")
+                    stop.set()
+                    checker.join()
+                if v is None or v.get("status") != "done":
                     with lock:
-                        accepted.append(sub)
-                    while True:
-                        if time.perf_counter() > deadline:
-                            with lock:
-                                errors.append(f"{sid}: submission {sub} not graded in time")
-                            return
-                        time.sleep(args.poll)
-                        t = time.perf_counter()
-                        v = c.get(f"/api/submissions/{sub}").json()
-                        with lock:
-                            status_ms.append((time.perf_counter() - t) * 1000)
-                        if v["status"] == "done":
-                            with lock:
-                                graded.append(sub)
-                                if v["result"]["status"] != "ok":
-                                    errors.append(f"{sid}: {v['result']['status']}")
-                            break
+                        errors.append(f"{sid}: submission {sub} not graded in time")
+                    return
+                with lock:
+                    graded.append(sub)
+                    if v["result"]["status"] != "ok":
+                        errors.append(f"{sid}: {v['result']['status']}")
 
         threads = [threading.Thread(target=student, args=(s,), daemon=True) for s in students]
+        web_cpu0 = process_cpu(server.pid)  # its start-up (imports, data loading) excluded
         start = time.perf_counter()
         deadline = start + args.timeout
         for t in threads:
@@ -165,6 +225,7 @@ def main() -> int:
                                 f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
                     print(line, file=sys.stderr, flush=True)
         wall = time.perf_counter() - start
+        web_cpu = process_cpu(server.pid) - web_cpu0
         teacher = {"Authorization": f"Bearer {tokens['instructor']}"}
         with httpx.Client(base_url=url, timeout=60, headers=teacher) as c:
             rows = list(csv.reader(io.StringIO(
@@ -209,11 +270,16 @@ def main() -> int:
         brate = n / bwall * 60
 
     nice = "default" if args.worker_nice is None else args.worker_nice
+    requests = len(submit_ms) + len(status_ms) + (0 if args.poll else len(accepted))
+    follow = (f"poll status every {args.poll} s" if args.poll else "follow the event stream "
+              f"(as grade submit --server) and ask status every {args.status_every} s")  # fmt: skip
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"\n{when}, python {platform.python_version()}, {os.cpu_count()} CPUs, load "
           f"average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) at the end of "
-          f"the service run, database {store.dialect}, {args.workers} workers, status polled "
-          f"every {args.poll} s, worker nice {nice}\n")  # fmt: skip
+          f"the service run, database {store.dialect}, {args.workers} workers, students "
+          f"{follow}, worker nice {nice}; the server process itself (web layer, dispatcher) "
+          f"used {web_cpu:.1f} CPU s after its start-up ({web_cpu / max(len(graded), 1):.2f} s "
+          f"per graded submission; {requests:,} HTTP requests)\n")  # fmt: skip
     print(
         "| run | submissions | lost / duplicated | service (wall, CPU) | `grade batch -j "
         f"{args.workers}` (wall, CPU) | service/batch throughput | submit p50 / p95 | "
