@@ -7,7 +7,6 @@ The formats are documented in docs/checking.md. Every problem with a file is an
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from .checking import QuestionResult, StudentResult, check_exercise
 from .errors import ConvgradeError
+from .key_digest import digest_problem, parse_json
 from .model import Exercise
 from .parallel import no_gc
 
@@ -126,9 +126,14 @@ def read_text(path: Path) -> str:
 
 
 def _read_json(path: Path) -> Any:
-    text = read_text(path)
+    return _parse_json(read_text(path), path)[0]
+
+
+def _parse_json(text: str, path: Path) -> tuple[Any, bool]:
+    """(data, standard) as :func:`exercises.key_digest.parse_json` gives them; invalid JSON is
+    an :class:`AnswerFileError` naming the line."""
     try:
-        return json.loads(text)
+        return parse_json(text)
     except json.JSONDecodeError as exc:
         raise AnswerFileError(
             f"{path} line {exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
@@ -137,28 +142,10 @@ def _read_json(path: Path) -> Any:
         raise AnswerFileError(f"{path}: invalid JSON: lists nested too deeply") from None
 
 
-def key_digest(d: dict[str, Any]) -> str:
-    """SHA-256 over what marking uses from a key: the questions (kinds, points, part points,
-    styles), the students' exercises and the variants, in canonical JSON. ``grade build``
-    writes it as ``digest``; :func:`load_key` refuses a key whose content no longer matches.
-    It catches edits, not forgery: whoever can edit the key can recompute it."""
-    marked = {
-        "questions": d.get("questions"),
-        "students": [
-            {"id": s.get("id"), "exercises": s.get("exercises")}
-            for s in d.get("students") or []
-            if isinstance(s, dict)
-        ],
-        "variants": d.get("variants") or {},
-    }
-    text = json.dumps(marked, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def load_key(path: str | Path, *, allow_edited: bool = False) -> Key:
     """Read a ``key.json`` written by ``grade build`` (format ``convgrade-key``, version 1).
 
-    Its ``digest`` must match its content (:func:`key_digest`) unless ``allow_edited``.
+    Its ``digest`` must match its content (:mod:`exercises.key_digest`) unless ``allow_edited``.
     """
     path = Path(path)
     with no_gc():  # a key is acyclic data: hundreds of thousands of objects, no cycles
@@ -166,21 +153,19 @@ def load_key(path: str | Path, *, allow_edited: bool = False) -> Key:
 
 
 def _load_key(path: Path, allow_edited: bool) -> Key:
-    d = _read_json(path)
+    d, standard = _parse_json(read_text(path), path)
     if not isinstance(d, dict) or d.get("format") != "convgrade-key":
         raise AnswerFileError(f"{path}: not a convgrade key (expected format 'convgrade-key')")
     if d.get("format_version", 1) != 1:
         raise AnswerFileError(f"{path}: key format version {d.get('format_version')} is not 1")
     if not allow_edited:
-        try:
-            ok = d.get("digest") == key_digest(d)
-        except (TypeError, ValueError, RecursionError):
-            ok = False
-        if not ok:
-            why = "has no digest" if "digest" not in d else "was changed after `grade build`"
+        why = digest_problem(d, standard)
+        if why:
+            if "digest_algorithm" not in why:
+                why += " (answers, kinds or points differ from what was built)"
             raise AnswerFileError(
-                f"{path}: the key {why} (answers, kinds or points differ from what was built); "
-                "rebuild it, or pass --allow-edited-key to mark with it as it is"
+                f"{path}: the key {why}; rebuild it, or pass --allow-edited-key to mark with it "
+                "as it is"
             )
     try:
         questions = [_question(q) for q in d["questions"]]

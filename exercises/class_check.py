@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
+import orjson
+
 from . import forked
 from .answer_sheets import (
     AnswerFileError,
@@ -249,20 +251,18 @@ def _write_report(c: ClassResult, tmp: Path) -> None:
 
 
 def _write_results(c: ClassResult, tmp: Path) -> None:
-    (tmp / "results.json").write_text(
-        json.dumps(
-            {
-                "set_id": c.key.set_id,
-                "title": c.key.title,
-                "absent": c.absent,
-                "not_marked": [asdict(p) for p in c.problems],
-                "students": c.results,
-            },
-            separators=(",", ":"),
-            default=json_default,  # each result as to_dict() gives it, without the copies
-        ),
-        encoding="utf-8",
-    )
+    data = {
+        "set_id": c.key.set_id,
+        "title": c.key.title,
+        "absent": c.absent,
+        "not_marked": [asdict(p) for p in c.problems],
+        "students": c.results,
+    }
+    try:  # each result as to_dict() gives it, converted as the encoder reaches it (no copies)
+        text = orjson.dumps(data, default=json_default, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+    except orjson.JSONEncodeError:  # what orjson refuses (an integer beyond 64 bits) json writes
+        text = json.dumps(data, separators=(",", ":"), default=json_default).encode()
+    (tmp / "results.json").write_bytes(text)
 
 
 def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False) -> Path:

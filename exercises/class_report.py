@@ -98,22 +98,40 @@ def _charts(summary: dict[str, Any]) -> tuple[str, str]:
         kinds = [k for k, v in summary["misconceptions"].items() if v]
         if not kinds:
             return hist, ""
-        sizes = [len(summary["misconceptions"][k]) + 1 for k in kinds]
-        fig = Figure(figsize=(6.5, 0.4 + 0.4 * sum(sizes)))
-        FigureCanvasSVG(fig)
-        axes = fig.subplots(len(kinds), 1, squeeze=False, gridspec_kw={"height_ratios": sizes})
-        for ax, kind in zip(axes[:, 0], kinds):
-            rows = summary["misconceptions"][kind][::-1]
-            ax.barh(
-                [r["title"] for r in rows], [r["count"] for r in rows], height=0.6, color="#b36b00"
-            )
-            ax.set_title(kind, loc="left", fontsize=10)
-            ax.tick_params(axis="y", labelsize=8)
-            ax.xaxis.get_major_locator().set_params(integer=True)
-        axes[-1, 0].set_xlabel("answers diagnosed")
-        fig.tight_layout(pad=0.3)
-        bars = _svg(fig)
+        bars = _svg(_misconception_bars(summary["misconceptions"], kinds))
     return hist, bars
+
+
+def _misconception_bars(found: dict[str, list[dict[str, Any]]], kinds: list[str]):
+    """One horizontal bar chart of every kind's most common misconceptions, top to bottom,
+    each kind's bars under its name (one axes: a subplot per kind cost ten times the layout)."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import blended_transform_factory
+
+    ys, titles, counts, heads = [], [], [], []
+    y = 0
+    for kind in kinds:
+        heads.append((y, kind))
+        for row in found[kind]:
+            y += 1
+            ys.append(y)
+            titles.append(row["title"])
+            counts.append(row["count"])
+        y += 1.4  # the next kind's name sits in the gap
+    fig = Figure(figsize=(6.5, 0.4 + 0.3 * (y + 1)))
+    FigureCanvasSVG(fig)
+    ax = fig.subplots()
+    ax.barh(ys, counts, height=0.6, color="#b36b00")
+    ax.set_yticks(ys, titles, fontsize=8)
+    ax.set_ylim(y - 0.9, -0.9)  # first kind on top
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("answers diagnosed")
+    to_axes = blended_transform_factory(ax.transAxes, ax.transData)
+    for at, kind in heads:
+        ax.text(0.005, at + 0.1, kind, transform=to_axes, fontsize=10, fontweight="bold")
+    fig.tight_layout(pad=0.3)
+    return fig
 
 
 def render_report(c: ClassResult) -> str:

@@ -29,10 +29,18 @@ def _block(text: str, indent: int) -> str:
     return textwrap.indent(body, " " * indent)
 
 
+_TRAILING = re.compile(r"[ \t]+\n")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
 def _tidy(text: str) -> str:
-    """No trailing spaces, no runs of blank lines (the matrix macros pad with blank lines)."""
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    """No trailing spaces, no runs of blank lines (the matrix macros pad with blank lines).
+    Each substitution only where its pattern can match (a check costs far less than a search)."""
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip() + "\n"
 
 
 def render_student(

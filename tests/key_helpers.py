@@ -73,9 +73,9 @@ def make_key(
 
 
 def write_key(path: Path, key: dict[str, Any]) -> Path:
-    from convgrade.exercises.answer_sheets import key_digest
+    from convgrade.exercises.key_digest import digest_fields
 
-    key = {**key, "digest": key_digest(json.loads(json.dumps(key)))}
+    key = {**key, **digest_fields(key)}
     path.write_text(json.dumps(key, indent=1), encoding="utf-8")
     return path
 

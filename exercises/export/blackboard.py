@@ -130,7 +130,7 @@ def fib_plus(item: Item, warn: base.Warnings) -> list[list[str]]:
         keys = {c.key for c in group}
         text = base.text_body(item, lambda c, keys=keys: _blank(c, keys), True)
         if len(groups) > 1:
-            share = base.number(float(sum(c.points for c in group)))
+            share = base.number(round(float(sum(c.points for c in group)), 2))
             text = (
                 f"(part {k + 1} of {len(groups)}: {share} of {base.number(item.question.points)} "
                 f"points; the blanks shown __ are asked in the other parts)\n{text}"

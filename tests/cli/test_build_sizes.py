@@ -4,6 +4,7 @@ variant, into every format (PDF included); bad size constraints are one-line err
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -83,6 +84,16 @@ def test_lecture_sized_spec_builds_into_every_format(tmp_path, grade):
     fib = [line.split("\t") for line in lines if line.startswith("FIB_PLUS\t")]
     assert all(1 <= fields[2:].count("") <= 10 for fields in fib)
     assert any(fields[1].startswith("(part 2 of 2:") for fields in fib)  # 18 blanks: 2 lines
+    # Each part's title gives its share of the points as a person writes it (2.67, not
+    # 2.6666666666666665), and the shares of one question add up to its points.
+    titles = [re.match(r"\(part (\d+) of (\d+): (\S+) of (\S+) points", f[1]) for f in fib]
+    shares = [m.groups() for m in titles if m]
+    assert shares and all(re.fullmatch(r"\d+(\.\d{1,2})?", s[2]) for s in shares), shares
+    totals: list[float] = []
+    for k, n, share, points in shares:
+        totals = [float(share)] if k == "1" else [*totals, float(share)]
+        if k == n:
+            assert abs(sum(totals) - float(points)) <= 0.011, shares
 
 
 def test_a_size_constraint_that_cannot_fit_is_a_one_line_error(tmp_path, grade):

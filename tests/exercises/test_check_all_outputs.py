@@ -72,6 +72,16 @@ def test_results_json_is_what_to_dict_gives(tmp_path):
     )
 
 
+def test_results_json_keeps_values_a_fast_encoder_refuses(tmp_path):
+    c = _class(tmp_path, n=3)
+    part = c.results[0].questions[0].parts[0]
+    part.given = [10**30, "é"]  # beyond 64 bits: written by the standard encoder instead
+    class_check.write_outputs(c, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert data["students"] == [r.to_dict() for r in c.results]
+    assert data["students"][0]["questions"][0]["parts"][0]["given"] == [10**30, "é"]
+
+
 def test_sheets_marked_in_two_processes_as_in_one(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVGRADE_JOBS", "2")
     c = _class(tmp_path)

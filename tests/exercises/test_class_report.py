@@ -44,3 +44,7 @@ def test_summary_counts_scores_and_misconceptions_per_kind():
     assert [m["id"] for m in s["misconceptions"]["pooling"]] == ["pool_stride_one"]
     html = render_report(c)
     assert html.count("<svg") == 2 and "Pooled with stride 1" in html and "s4" in html
+    bars = html[html.rindex("<svg") : html.rindex("</svg>")]
+    # every kind's name heads its bars; each misconception is drawn once
+    assert ">conv1d<" in bars and ">pooling<" in bars and ">Pooled with stride 1<" in bars
+    assert bars.count(">Forgot the padding<") == 1

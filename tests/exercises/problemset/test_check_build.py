@@ -42,6 +42,7 @@ def test_build_then_check_all(grade, tmp_path):
     key = json.loads((out / "key.json").read_text())
     students = {s["id"]: s for s in key["students"]}
     assert key["questions"][3]["style"] == "multiple_choice"
+    assert key["digest_algorithm"] == "sha256-orjson-sorted"  # the fast form check-all verifies
     plans = {"s001": None, "s002": "flipped_kernel"}
     for sid, mistake in plans.items():
         values = {}
