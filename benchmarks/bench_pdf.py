@@ -38,6 +38,7 @@ from convgrade.exercises.problemset.documents import (  # noqa: E402
     key_bodies,
     paper_body,
     typst_doc,
+    typst_papers,
 )
 from convgrade.exercises.problemset.pdf import compile_typst  # noqa: E402
 
@@ -113,9 +114,7 @@ def main() -> None:
         f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs"
     )
     rows = []
-    bodies, t_render = timed(
-        lambda: [paper_body(ps, p, "typst", n) for n, p in enumerate(ps.papers)]
-    )
+    bodies, t_render = timed(lambda: typst_papers(ps))  # as grade build renders them
     data, t_compile = timed(lambda: compile_typst(typst_doc(spec.title, bodies)))
     n = pages(data)
     rows.append(("Typst handout: render source", args.students, None, t_render))

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TypeVar
 
@@ -156,6 +156,21 @@ def map_chunks(fn: Callable[[Sequence[T]], list], items: Sequence[T], n: int | N
     in order: the same list as ``fn(items)`` for an ``fn`` that maps item by item."""
     chunks = split(items, n or jobs())
     return [x for part in run([lambda c=c: fn(c) for c in chunks]) for x in part]
+
+
+def map_followed(
+    make: Callable[[Sequence[T]], list],
+    items: Sequence[T],
+    n: int,
+    each: Callable[[Iterable, str], Iterable],
+    label: str,
+) -> list:
+    """``make(items)`` in ``n`` contiguous chunks made at once (see :func:`run`), results in
+    order; a progress bar ``each(chunk, label)`` follows this process's chunk."""
+    chunks = split(items, n)
+    first = lambda: make(list(each(chunks[0], label)))  # noqa: E731
+    done = run([first, *(lambda c=c: make(c) for c in chunks[1:])])
+    return [x for part in done for x in part]
 
 
 def run_steps(steps: dict[str, tuple[float, Callable[[], T]]]) -> dict[str, tuple[T, float]]:

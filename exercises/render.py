@@ -289,7 +289,8 @@ def render(
 ) -> str:
     """A whole exercise: title, prompt, answer blanks and, with ``solution``, the worked solution.
 
-    HTML is a self-contained page unless ``standalone`` is false.
+    HTML is a self-contained page and Typst a document that compiles on its own unless
+    ``standalone`` is false.
     """
     env = environment(fmt)
     body = env.get_template("exercise.j2").render(
@@ -302,6 +303,8 @@ def render(
     body = _finish(body, fmt)
     if fmt == "html" and standalone:
         return env.get_template("page.j2").render(title=title or default_title(ex), body=body)
+    if fmt == "typst" and standalone:  # the definitions the macros use, as documents have them
+        return Markup(env.get_template("formats/typst_prelude.j2").render()) + body
     return body
 
 

@@ -113,10 +113,7 @@ def _in_parallel(make: Callable[[Sequence], list], items: Sequence, per_item: in
     """``make(items)``, in chunks generated at once (:mod:`convgrade.exercises.parallel`) when
     there are enough exercises; the progress bar follows this process's chunk."""
     n = parallel.jobs() if len(items) * per_item >= PARALLEL_FROM else 1
-    chunks = parallel.split(items, n)
-    first = lambda: make(list(each(chunks[0], "generating")))  # noqa: E731
-    done = parallel.run([first, *(lambda c=c: make(c) for c in chunks[1:])])
-    return [x for part in done for x in part]
+    return parallel.map_followed(make, items, n, each, "generating")
 
 
 def assemble(

@@ -8,10 +8,12 @@ class pack (all papers in one document, a page break between papers). Formats: `
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from markupsafe import Markup
 
+from .. import parallel
 from ..export.base import prompt
 from ..model import Exercise, Part
 from ..render import environment, macros, render_prompt
@@ -123,6 +125,28 @@ def html_page(title: str, bodies: list[str]) -> str:
         environment("html")
         .get_template("problemset/page.html.j2")
         .render(title=title, bodies=bodies)
+    )
+
+
+#: Papers x questions from which the Typst papers are rendered in two processes (a fork and
+#: sending the text back cost about as much as rendering a few hundred questions).
+PARALLEL_FROM = 400
+
+
+def typst_papers(
+    ps: ProblemSet, each: Callable[[Iterable, str], Iterable] | None = None
+) -> list[str]:
+    """Every paper's Typst body in order (numbered for its footer), rendered by this process and
+    a forked one at once where :func:`exercises.parallel.jobs` allows; ``each`` is the progress
+    bar (it follows this process's half)."""
+    numbered = list(enumerate(ps.papers))
+    worth = len(numbered) * len(ps.questions) >= PARALLEL_FROM
+    return parallel.map_followed(
+        lambda chunk: [paper_body(ps, paper, "typst", n) for n, paper in chunk],
+        numbered,
+        parallel.jobs() if worth else 1,
+        each or (lambda items, label: items),
+        "pdf",
     )
 
 

@@ -27,7 +27,15 @@ from ..export.base import prerender
 from . import pdf
 from .assemble import ProblemSet, assemble, key_dict, part_points
 from .check import report, report_text
-from .documents import answer_sheet, html_page, key_bodies, markdown_doc, paper_body, typst_doc
+from .documents import (
+    answer_sheet,
+    html_page,
+    key_bodies,
+    markdown_doc,
+    paper_body,
+    typst_doc,
+    typst_papers,
+)
 from .roster import read_roster
 from .seeds import SECRET_ENV, load_secret, public_secret
 from .spec import load_spec
@@ -253,9 +261,7 @@ def _write_formats(ps, tmp, chosen, result, progress, check, pdfs) -> None:
     per_paper = "students" if ps.roster else "versions"
     if "pdf" in chosen:
         with clock("pdf"):
-            papers = enumerate(each(ps.papers, "pdf"))
-            bodies = [paper_body(ps, paper, "typst", n) for n, paper in papers]
-            pdfs.submit(typst_doc(spec.title, bodies), tmp / "handout.pdf")
+            pdfs.submit(typst_doc(spec.title, typst_papers(ps, progress)), tmp / "handout.pdf")
             if "key" in chosen:
                 # the marking key: answers only (untagged, as every key PDF: a few pages a
                 # student for the instructor)

@@ -240,8 +240,8 @@ def test_every_kind_typesets_with_matrices_as_display_math(kind):
     src = render(ex, "typst", solution=True)
     assert compile_typst(src).startswith(b"%PDF")
     for line in src.splitlines():
-        if "mat(" in line and "$ mat(" in line:
-            assert line.startswith("$ mat(") and line.endswith(") $")
+        if "mat(" in line and "$ cgmat(" in line:
+            assert line.startswith("$ cgmat(") and line.endswith(") $")
 
 
 def test_text_format_uses_brackets():

@@ -62,3 +62,15 @@ def test_roster_build_on_two_processes_equals_the_serial_build(
         )
         got[jobs] = (files(tmp_path / jobs), res.warnings)
     assert got["2"] == got["1"]
+
+
+def test_typst_papers_in_two_processes_are_the_serial_ones_in_order(small_thresholds, monkeypatch):
+    from convgrade.exercises.problemset import documents, load_spec
+
+    monkeypatch.setattr(documents, "PARALLEL_FROM", 2)
+    ps = assembly.assemble(load_spec(ROOT / "examples/all-kinds.toml"), b"k", variants=5)
+    serial = [documents.paper_body(ps, p, "typst", n) for n, p in enumerate(ps.papers)]
+    seen = []
+    two = documents.typst_papers(ps, lambda items, label: seen.extend(items) or items)
+    assert two == serial and len(set(serial)) == 5
+    assert 0 < len(seen) < 5  # the progress bar follows this process's half
