@@ -161,13 +161,14 @@ def map_chunks(fn: Callable[[Sequence[T]], list], items: Sequence[T], n: int | N
 def map_followed(
     make: Callable[[Sequence[T]], list],
     items: Sequence[T],
-    n: int,
+    worth: bool,
     each: Callable[[Iterable, str], Iterable],
     label: str,
 ) -> list:
-    """``make(items)`` in ``n`` contiguous chunks made at once (see :func:`run`), results in
-    order; a progress bar ``each(chunk, label)`` follows this process's chunk."""
-    chunks = split(items, n)
+    """``make(items)``, in :func:`jobs` contiguous chunks made at once (see :func:`run`) when
+    splitting is ``worth`` its fork, else here; results in order; a progress bar
+    ``each(chunk, label)`` follows this process's chunk."""
+    chunks = split(items, jobs() if worth else 1)
     first = lambda: make(list(each(chunks[0], label)))  # noqa: E731
     done = run([first, *(lambda c=c: make(c) for c in chunks[1:])])
     return [x for part in done for x in part]

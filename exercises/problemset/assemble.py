@@ -112,8 +112,8 @@ PARALLEL_FROM = 400
 def _in_parallel(make: Callable[[Sequence], list], items: Sequence, per_item: int, each) -> list:
     """``make(items)``, in chunks generated at once (:mod:`convgrade.exercises.parallel`) when
     there are enough exercises; the progress bar follows this process's chunk."""
-    n = parallel.jobs() if len(items) * per_item >= PARALLEL_FROM else 1
-    return parallel.map_followed(make, items, n, each, "generating")
+    worth = len(items) * per_item >= PARALLEL_FROM
+    return parallel.map_followed(make, items, worth, each, "generating")
 
 
 def assemble(

@@ -140,11 +140,10 @@ def typst_papers(
     a forked one at once where :func:`exercises.parallel.jobs` allows; ``each`` is the progress
     bar (it follows this process's half)."""
     numbered = list(enumerate(ps.papers))
-    worth = len(numbered) * len(ps.questions) >= PARALLEL_FROM
     return parallel.map_followed(
         lambda chunk: [paper_body(ps, paper, "typst", n) for n, paper in chunk],
         numbered,
-        parallel.jobs() if worth else 1,
+        len(numbered) * len(ps.questions) >= PARALLEL_FROM,
         each or (lambda items, label: items),
         "pdf",
     )
