@@ -16,6 +16,7 @@ its own row with its status and a one-line reason in every output.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ from .answer_sheets import (
     answered_exercise,
     check_sheet,
     load_answers,
+    load_key,
 )
 from .checking import StudentResult, json_default
 from .collector import old_objects_frozen
@@ -192,6 +194,25 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
     return ClassResult(key, results, sheets, absent, exercises, problems)
 
 
+def check_all(
+    key_path: str | Path,
+    folder: str | Path,
+    out: str | Path,
+    *,
+    hide_answers: bool = False,
+    allow_edited_key: bool = False,
+) -> ClassResult:
+    """What ``grade check-all`` does: read the key, mark every sheet in ``folder``
+    (:func:`check_class`) and write every output into ``out`` (:func:`write_outputs`). A
+    process forked first imports matplotlib for the report's charts meanwhile."""
+    from .class_report import charts_ahead
+
+    with charts_ahead() as drawn:
+        c = check_class(load_key(key_path, allow_edited=allow_edited_key), folder)
+        write_outputs(c, out, hide_answers=hide_answers, drawn=drawn)
+    return c
+
+
 def _safe_name(sid: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in sid) or "student"
 
@@ -244,10 +265,10 @@ def _write_feedback(c: ClassResult, folder: Path, hide_answers: bool, take) -> N
             (folder / f"{name}.{ext}").write_text(text, encoding="utf-8")
 
 
-def _write_report(c: ClassResult, tmp: Path) -> None:
-    from .class_report import render_report  # matplotlib: only when writing a report
+def _write_report(c: ClassResult, tmp: Path, drawn: forked.Ahead | None) -> None:
+    from .class_report import render_report
 
-    (tmp / "report.html").write_text(render_report(c), encoding="utf-8")
+    (tmp / "report.html").write_text(render_report(c, drawn), encoding="utf-8")
 
 
 def _write_results(c: ClassResult, tmp: Path) -> None:
@@ -265,18 +286,32 @@ def _write_results(c: ClassResult, tmp: Path) -> None:
     (tmp / "results.json").write_bytes(text)
 
 
-def write_outputs(c: ClassResult, out: str | Path, *, hide_answers: bool = False) -> Path:
+def write_outputs(
+    c: ClassResult,
+    out: str | Path,
+    *,
+    hide_answers: bool = False,
+    drawn: forked.Ahead | None = None,
+) -> Path:
     """Write every output into ``out`` atomically (a temporary folder, then a rename).
 
     ``hide_answers`` leaves the right answers and worked solutions out of the feedback files.
-    With two cores, a forked process (:mod:`exercises.forked`) renders the report and shares
-    the feedback files with this one; the files are the same as when written one by one.
+    ``drawn`` (:func:`exercises.class_report.charts_ahead`, started early) draws the report's
+    charts; without it they are drawn by a process forked here, or by this one. With two cores,
+    a forked process (:mod:`exercises.forked`) shares the feedback files with this one; the
+    files are the same as when written one by one.
     """
-    with old_objects_frozen():  # collections skip the key and results while rendering
-        return _write_outputs(c, Path(out), hide_answers)
+    from . import class_report  # matplotlib only in the functions that draw
+
+    with contextlib.ExitStack() as stack:
+        if drawn is None:
+            drawn = stack.enter_context(class_report.charts_ahead())
+        drawn.send(class_report.chart_data(class_report.summarize(c)))
+        with old_objects_frozen():  # collections skip the key and results while rendering
+            return _write_outputs(c, Path(out), hide_answers, drawn)
 
 
-def _write_outputs(c: ClassResult, out: Path, hide_answers: bool) -> Path:
+def _write_outputs(c: ClassResult, out: Path, hide_answers: bool, drawn: forked.Ahead) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
         raise AnswerFileError(f"{out}: exists and is not a folder")
@@ -287,20 +322,19 @@ def _write_outputs(c: ClassResult, out: Path, hide_answers: bool) -> Path:
         two = forked.usable(len(c.results))
         counter = forked.Counter(shared=two)
 
-        def child() -> None:
-            _write_report(c, tmp)
+        def share() -> None:
             _write_feedback(c, tmp / "feedback", hide_answers, counter.take)
 
-        def parent() -> None:
+        def results_and_share() -> None:
             _write_results(c, tmp)
-            _write_feedback(c, tmp / "feedback", hide_answers, counter.take)
+            share()
 
-        if not (two and forked.alongside(child, parent)):
+        if not (two and forked.alongside(share, results_and_share)):
             if not two:
                 _write_results(c, tmp)
-            # one process, or the forked one failed: the report and every feedback file here
-            _write_report(c, tmp)
+            # one process, or the forked one failed: every feedback file here
             _write_feedback(c, tmp / "feedback", hide_answers, forked.Counter(False).take)
+        _write_report(c, tmp, drawn)  # its charts were drawn meanwhile
         os.chmod(tmp, 0o755)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))

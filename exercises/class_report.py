@@ -1,5 +1,8 @@
 """The class report: score distribution, per-question means and the most common misconceptions
-per exercise kind, as one self-contained HTML page (charts are inline SVG from matplotlib)."""
+per exercise kind, as one self-contained HTML page (charts are inline SVG from matplotlib).
+
+Importing matplotlib and drawing the first chart cost about a second; ``check-all`` has them done
+by a process forked at its start (:func:`charts_ahead`), while it reads the key and marks."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
+from . import forked
 from .misconceptions import info
 from .render import environment
 
@@ -63,6 +67,22 @@ def summarize(c: ClassResult) -> dict[str, Any]:
     }
 
 
+def chart_data(summary: dict[str, Any]) -> dict[str, Any]:
+    """What the charts are drawn from: the part of :func:`summarize` that :func:`charts` reads."""
+    return {"histogram": summary["histogram"], "misconceptions": summary["misconceptions"]}
+
+
+def _warm_up() -> None:
+    """Import matplotlib and draw a chart, so that fonts and caches are loaded."""
+    charts({"histogram": [0] * 10, "misconceptions": {"kind": [{"title": "x", "count": 1}]}})
+
+
+def charts_ahead() -> forked.Ahead:
+    """A forked process that imports matplotlib now and draws the charts of the
+    :func:`chart_data` it is sent (drawn here where no process is forked)."""
+    return forked.Ahead(_warm_up, charts)
+
+
 def _svg(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})  # the same report for the same class
@@ -74,7 +94,7 @@ def _svg(fig) -> str:
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "convgrade"}
 
 
-def _charts(summary: dict[str, Any]) -> tuple[str, str]:
+def charts(summary: dict[str, Any]) -> tuple[str, str]:
     """The score histogram and the misconception bars as SVG. Built on
     :class:`matplotlib.figure.Figure` directly (no pyplot and its backend machinery), laid out
     once by ``tight_layout`` and drawn once (no second, ``bbox_inches="tight"`` draw)."""
@@ -134,10 +154,11 @@ def _misconception_bars(found: dict[str, list[dict[str, Any]]], kinds: list[str]
     return fig
 
 
-def render_report(c: ClassResult) -> str:
-    """The class report as a self-contained HTML page."""
+def render_report(c: ClassResult, drawn: forked.Ahead | None = None) -> str:
+    """The class report as a self-contained HTML page; its charts from ``drawn`` (sent this
+    class's :func:`chart_data`) where given."""
     summary = summarize(c)
-    hist, bars = _charts(summary)
+    hist, bars = drawn.result() if drawn is not None else charts(summary)
     env = environment("html")
     from markupsafe import Markup
 

@@ -1,8 +1,9 @@
 """Run two parts of one job at once on two cores: a forked copy of this process takes one part
 while this process does the other, both drawing shared work from one counter.
 
-Used by ``check-all``: both processes read and mark sheets (:func:`map_shared`), then one
-renders the class report while both write feedback files (:func:`alongside`). Where ``fork``
+Used by ``check-all``: a process forked at the start imports matplotlib and later draws the
+report's charts (:class:`Ahead`), both processes read and mark sheets (:func:`map_shared`), then
+both write feedback files (:func:`alongside`). Where ``fork``
 is not used (outside Linux, or one core), or the forked process fails for any reason, the
 caller does everything itself: the outputs are the same either way. Unlike
 :mod:`exercises.parallel` (static chunks, a failure raised), the work is handed out one item at a
@@ -15,6 +16,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
+import os
+import pickle
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -99,3 +103,73 @@ def map_shared(func: Callable[[T], Any], items: Sequence[T]) -> list[Any]:
     with contextlib.suppress(Exception):
         done.update(job.result())
     return [done[i] if i in done else func(x) for i, x in enumerate(items)]
+
+
+_UNSET = object()
+
+
+class Ahead:
+    """``func(arg)`` computed by a process forked before ``arg`` is known: it runs ``prepare()``
+    at once (an import, on the other core while this process reads its input), then waits for
+    :meth:`send`. :meth:`result` gives ``func(arg)``, computed here when no process was forked
+    (:func:`usable`), or it failed. Leaving the ``with`` block stops a process not waited for.
+    ``func`` and ``prepare`` must not depend on which process runs them."""
+
+    def __init__(self, prepare: Callable[[], Any], func: Callable[[Any], T]) -> None:
+        self._func, self._arg = func, _UNSET
+        self._job: parallel.Forked | None = None
+        self._write: int | None = None
+        if not usable(MIN_ITEMS):
+            return
+        read, write = os.pipe()
+
+        def task() -> T:
+            os.close(write)  # only the parent writes: its exit ends the wait below
+            with os.fdopen(read, "rb") as pipe:
+                prepare()
+                size = pipe.read(8)
+                if len(size) < 8:  # the parent went away without sending
+                    raise EOFError("nothing was sent")
+                return func(pickle.loads(pipe.read(struct.unpack("<Q", size)[0])))
+
+        self._job = parallel.fork(task)
+        os.close(read)
+        self._write = write
+
+    def send(self, arg: Any) -> None:
+        """Hand over ``func``'s argument (once); the forked process computes from it now."""
+        self._arg = arg
+        if self._write is None:
+            return
+        write, self._write = self._write, None
+        try:
+            data = pickle.dumps(arg, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(struct.pack("<Q", len(data)) + data)
+        except Exception:  # unpicklable, or the process is gone: computed here instead
+            self.close()
+
+    def result(self) -> T:
+        """``func(arg)`` for the ``arg`` sent: from the forked process, else computed here."""
+        if self._arg is _UNSET:
+            raise RuntimeError("Ahead.result() before send()")
+        job, self._job = self._job, None
+        if job is not None:
+            with contextlib.suppress(Exception):  # reported by the child (or it died)
+                return job.result()
+        return self._func(self._arg)
+
+    def close(self) -> None:
+        """Stop the forked process if it is still there (nothing more will be asked of it)."""
+        if self._write is not None:
+            os.close(self._write)
+            self._write = None
+        job, self._job = self._job, None
+        if job is not None:
+            job.kill()
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -120,11 +120,12 @@ def check_all(
     Example:
       grade check-all build/w3/students --key build/w3/key.json -o marked/w3
     """
-    from convgrade.exercises.class_check import check_class, write_outputs
+    from convgrade.exercises.class_check import check_all
 
-    key = load_key(_existing(key_path, "key file"), allow_edited=allow_edited_key)
-    c = check_class(key, _existing(folder, "folder"))
-    write_outputs(c, out, hide_answers=hide_answers)
+    key_file, sheets = _existing(key_path, "key file"), _existing(folder, "folder")
+    c = check_all(
+        key_file, sheets, out, hide_answers=hide_answers, allow_edited_key=allow_edited_key
+    )
     mean = 100 * sum(r.score for r in c.results) / len(c.results) if c.results else 0.0
     click.echo(
         f"checked {len(c.results)} answer sheets (mean {mean:.1f} %)"

@@ -131,3 +131,69 @@ def test_collector_settings_are_restored():
             pass
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0 and keep
+
+
+def test_ahead_computes_in_the_forked_process_what_this_one_would(monkeypatch):
+    import os
+
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    me = os.getpid()
+    with forked.Ahead(lambda: None, lambda x: (os.getpid() != me, x * 2)) as ahead:
+        ahead.send(21)
+        assert ahead.result() == (True, 42)
+
+
+def test_ahead_falls_back_to_this_process_when_the_forked_one_fails(monkeypatch):
+    import os
+
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    me = os.getpid()
+
+    def prepare():
+        if os.getpid() != me:
+            raise ImportError("no matplotlib in the forked process")
+
+    with forked.Ahead(prepare, lambda x: (os.getpid() == me, x + 1)) as ahead:
+        ahead.send(1)
+        assert ahead.result() == (True, 2)
+
+
+def test_ahead_not_sent_leaves_no_process_behind(monkeypatch):
+    import os
+
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    with forked.Ahead(lambda: None, lambda x: x) as ahead:
+        pid = ahead._job.pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        pass  # stopped and reaped
+    else:
+        raise AssertionError(f"the forked process {pid} is still there")
+
+
+def test_check_all_draws_the_charts_ahead_and_writes_what_write_outputs_writes(
+    tmp_path, monkeypatch
+):
+    import os
+
+    from convgrade.exercises import class_report
+
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    c = _class(tmp_path)
+    class_check.write_outputs(c, tmp_path / "direct")
+    me, drawn_by = os.getpid(), []
+    charts = class_report.charts
+
+    def spy(data):
+        drawn_by.append(os.getpid())  # seen only where it runs here
+        return charts(data)
+
+    monkeypatch.setattr(class_report, "charts", spy)
+    again = class_check.check_all(tmp_path / "key.json", tmp_path / "class", tmp_path / "all")
+    assert drawn_by == []  # drawn by the forked process, not this one
+    assert _files(tmp_path / "all") == _files(tmp_path / "direct")
+    assert [r.to_dict() for r in again.results] == [r.to_dict() for r in c.results]
+    monkeypatch.setattr(forked, "usable", lambda items: False)
+    class_check.check_all(tmp_path / "key.json", tmp_path / "class", tmp_path / "one")
+    assert drawn_by == [me] and _files(tmp_path / "one") == _files(tmp_path / "direct")
