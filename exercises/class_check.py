@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -153,19 +154,31 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
 
     The sheets are read and marked by this process and, with two cores, a forked one
     (:func:`exercises.forked.map_shared`); duplicates are then settled here in file order."""
+    paths, mark = _marking(key, folder)
+    with old_objects_frozen():  # collections skip the key while the results are built
+        return _settle(key, paths, forked.map_shared(mark, paths))[0]
+
+
+def _marking(key: Key, folder: str | Path) -> tuple[list[Path], Callable[[Path], _Marked]]:
+    """The sheets of ``folder`` in marking order, and the function that reads and marks one."""
     paths = find_sheets(folder)
     if not paths:
         raise AnswerFileError(f"{folder}: no answer files (*.toml, *.json or <id>/answers.toml)")
+    named = {_name_id(p) for p in paths}
+    # a sheet named for its student first: of two sheets claiming one id, it is the one marked
+    paths.sort(key=lambda p: _name_id(p) not in key.students)
+    return paths, partial(_read_and_mark, key, named)
+
+
+def _settle(key: Key, paths: list[Path], marked: list[_Marked]) -> tuple[ClassResult, set[int]]:
+    """The class from each sheet's marks (in ``paths`` order): duplicates settled in file
+    order; also the indices of the sheets that became results."""
     results: list[StudentResult] = []
     sheets: dict[str, str] = {}
     exercises: dict[str, dict[str, Exercise]] = {}
     problems: list[SheetProblem] = []
-    named = {_name_id(p) for p in paths}
-    # a sheet named for its student first: of two sheets claiming one id, it is the one marked
-    paths.sort(key=lambda p: _name_id(p) not in key.students)
-    with old_objects_frozen():  # collections skip the key while the results are built
-        marked = forked.map_shared(partial(_read_and_mark, key, named), paths)
-    for path, m in zip(paths, marked):
+    chosen: set[int] = set()
+    for i, (path, m) in enumerate(zip(paths, marked)):
         if m.early is not None:
             problems.append(m.early)
             continue
@@ -178,7 +191,7 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
             problems.append(m.late)
             continue
         try:
-            answered = {q.id: answered_exercise(key, m.sheet, sid, q.id) for q in key.questions}
+            answered = _answered(key, m)
         except AnswerFileError as exc:
             problems.append(SheetProblem(sid, str(path), "rejected", _one_line(exc)))
             continue
@@ -189,9 +202,15 @@ def check_class(key: Key, folder: str | Path) -> ClassResult:
         sheets[sid] = str(path)
         results.append(m.result)
         exercises[sid] = answered
+        chosen.add(i)
     flagged = {p.student for p in problems}
     absent = [sid for sid in key.students if sid not in sheets and sid not in flagged]
-    return ClassResult(key, results, sheets, absent, exercises, problems)
+    return ClassResult(key, results, sheets, absent, exercises, problems), chosen
+
+
+def _answered(key: Key, m: _Marked) -> dict[str, Exercise]:
+    """Question id -> the exercise the marked sheet answered."""
+    return {q.id: answered_exercise(key, m.sheet, m.sid, q.id) for q in key.questions}
 
 
 def check_all(
@@ -202,15 +221,30 @@ def check_all(
     hide_answers: bool = False,
     allow_edited_key: bool = False,
 ) -> ClassResult:
-    """What ``grade check-all`` does: read the key, mark every sheet in ``folder``
-    (:func:`check_class`) and write every output into ``out`` (:func:`write_outputs`). A
-    process forked first imports matplotlib for the report's charts meanwhile."""
+    """What ``grade check-all`` does: read the key, mark every sheet in ``folder`` and write
+    every output into ``out``; the same class and files as :func:`check_class` then
+    :func:`write_outputs`. A process forked first imports matplotlib for the report's charts
+    meanwhile; with two cores, a forked process marks sheets and writes the feedback files of
+    the sheets it marked (:class:`exercises.forked.Halves`)."""
     from .class_report import charts_ahead
 
     with charts_ahead() as drawn:
-        c = check_class(load_key(key_path, allow_edited=allow_edited_key), folder)
-        write_outputs(c, out, hide_answers=hide_answers, drawn=drawn)
+        key = load_key(key_path, allow_edited=allow_edited_key)
+        paths, mark = _marking(key, folder)
+        with old_objects_frozen(), forked.Halves(mark, paths, partial(_feedback_of, key)) as two:
+            c, chosen = _settle(key, paths, two.first_results())
+
+            def feedback(into: Path, alongside: Callable[[], None]) -> None:
+                two.second_steps((into, hide_answers), chosen, alongside)
+
+            write_outputs(c, out, hide_answers=hide_answers, drawn=drawn, feedback=feedback)
     return c
+
+
+def _feedback_of(key: Key, arg: tuple[Path, bool], i: int, m: _Marked) -> None:
+    """The feedback files of one marked sheet (the second step of :func:`check_all`)."""
+    folder, hide_answers = arg
+    _write_files(folder, m.result, _answered(key, m), hide_answers)
 
 
 def _safe_name(sid: str) -> str:
@@ -256,13 +290,41 @@ def _write_feedback(c: ClassResult, folder: Path, hide_answers: bool, take) -> N
     """Feedback files (text and HTML) of the results ``take()`` hands out, until none is left."""
     while (i := take()) < len(c.results):
         r = c.results[i]
-        exercises = c.exercises.get(r.student, {})
-        name = _safe_name(r.student)
-        for fmt, ext in (("text", "txt"), ("html", "html")):
-            text = render_student(
-                r, fmt, exercises, solution=not hide_answers, show_key=not hide_answers
-            )
-            (folder / f"{name}.{ext}").write_text(text, encoding="utf-8")
+        _write_files(folder, r, c.exercises.get(r.student, {}), hide_answers)
+
+
+def _write_files(
+    folder: Path, r: StudentResult, exercises: dict[str, Exercise], hide_answers: bool
+) -> None:
+    name, show = _safe_name(r.student), not hide_answers
+    for fmt, ext in (("text", "txt"), ("html", "html")):
+        text = render_student(r, fmt, exercises, solution=show, show_key=show)
+        (folder / f"{name}.{ext}").write_text(text, encoding="utf-8")
+
+
+def _feedback_alongside(c: ClassResult, hide_answers: bool):
+    """Write the feedback files into a folder: this process and, with two cores, a forked one
+    (:func:`exercises.forked.alongside`), each taking the next student from a shared counter;
+    ``alongside()`` runs here meanwhile."""
+
+    def write(folder: Path, alongside: Callable[[], None]) -> None:
+        two = forked.usable(len(c.results))
+        counter = forked.Counter(shared=two)
+
+        def share() -> None:
+            _write_feedback(c, folder, hide_answers, counter.take)
+
+        def with_it() -> None:
+            alongside()
+            share()
+
+        if not (two and forked.alongside(share, with_it)):
+            if not two:
+                alongside()
+            # one process, or the forked one failed: every feedback file here
+            _write_feedback(c, folder, hide_answers, forked.Counter(False).take)
+
+    return write
 
 
 def _write_report(c: ClassResult, tmp: Path, drawn: forked.Ahead | None) -> None:
@@ -292,14 +354,16 @@ def write_outputs(
     *,
     hide_answers: bool = False,
     drawn: forked.Ahead | None = None,
+    feedback: Callable[[Path, Callable[[], None]], None] | None = None,
 ) -> Path:
     """Write every output into ``out`` atomically (a temporary folder, then a rename).
 
     ``hide_answers`` leaves the right answers and worked solutions out of the feedback files.
     ``drawn`` (:func:`exercises.class_report.charts_ahead`, started early) draws the report's
-    charts; without it they are drawn by a process forked here, or by this one. With two cores,
-    a forked process (:mod:`exercises.forked`) shares the feedback files with this one; the
-    files are the same as when written one by one.
+    charts; without it they are drawn by a process forked here, or by this one. ``feedback``
+    writes the feedback files into the folder it is given while running the function it is
+    given (:func:`check_all`'s); by default, with two cores, a forked process shares them with
+    this one. The files are the same as when written one by one.
     """
     from . import class_report  # matplotlib only in the functions that draw
 
@@ -308,10 +372,11 @@ def write_outputs(
             drawn = stack.enter_context(class_report.charts_ahead())
         drawn.send(class_report.chart_data(class_report.summarize(c)))
         with old_objects_frozen():  # collections skip the key and results while rendering
-            return _write_outputs(c, Path(out), hide_answers, drawn)
+            feedback = feedback or _feedback_alongside(c, hide_answers)
+            return _write_outputs(c, Path(out), drawn, feedback)
 
 
-def _write_outputs(c: ClassResult, out: Path, hide_answers: bool, drawn: forked.Ahead) -> Path:
+def _write_outputs(c: ClassResult, out: Path, drawn: forked.Ahead, feedback) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
         raise AnswerFileError(f"{out}: exists and is not a folder")
@@ -319,21 +384,7 @@ def _write_outputs(c: ClassResult, out: Path, hide_answers: bool, drawn: forked.
     try:
         write_gradebook(gradebook(c), tmp)
         (tmp / "feedback").mkdir()
-        two = forked.usable(len(c.results))
-        counter = forked.Counter(shared=two)
-
-        def share() -> None:
-            _write_feedback(c, tmp / "feedback", hide_answers, counter.take)
-
-        def results_and_share() -> None:
-            _write_results(c, tmp)
-            share()
-
-        if not (two and forked.alongside(share, results_and_share)):
-            if not two:
-                _write_results(c, tmp)
-            # one process, or the forked one failed: every feedback file here
-            _write_feedback(c, tmp / "feedback", hide_answers, forked.Counter(False).take)
+        feedback(tmp / "feedback", lambda: _write_results(c, tmp))
         _write_report(c, tmp, drawn)  # its charts were drawn meanwhile
         os.chmod(tmp, 0o755)
         if out.exists():

@@ -197,3 +197,79 @@ def test_check_all_draws_the_charts_ahead_and_writes_what_write_outputs_writes(
     monkeypatch.setattr(forked, "usable", lambda items: False)
     class_check.check_all(tmp_path / "key.json", tmp_path / "class", tmp_path / "one")
     assert drawn_by == [me] and _files(tmp_path / "one") == _files(tmp_path / "direct")
+
+
+def test_check_all_with_unreadable_and_duplicate_sheets_writes_what_the_two_steps_write(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    c = _class(tmp_path, n=forked.MIN_ITEMS + 8)
+    folder = tmp_path / "class"
+    (folder / "s003.toml").write_bytes(b"\0\1binary")  # unreadable
+    (folder / "s005").mkdir()
+    (folder / "s005" / "answers.toml").write_text((folder / "s004.toml").read_text())  # id
+    (folder / "s009").mkdir()  # a second sheet of s009: a duplicate
+    (folder / "s009" / "answers.toml").write_text((folder / "s009.toml").read_text())
+    key = load_key(tmp_path / "key.json")
+    steps = class_check.check_class(key, folder)
+    class_check.write_outputs(steps, tmp_path / "steps")
+    both = class_check.check_all(tmp_path / "key.json", folder, tmp_path / "all")
+    assert _files(tmp_path / "all") == _files(tmp_path / "steps")
+    assert {p.status for p in both.problems} == {"unreadable", "id-mismatch", "duplicate"}
+    assert [r.to_dict() for r in both.results] == [r.to_dict() for r in steps.results]
+    assert len(both.results) == len(c.results) - 1  # s003; the others marked once
+
+
+def _halves(first, items, second):
+    with forked.Halves(first, items, second) as two:
+        got = two.first_results()
+        two.second_steps("arg", {i for i in range(len(items)) if i % 2}, lambda: None)
+    return got
+
+
+def test_halves_each_process_does_the_second_step_of_what_it_did_first(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    items = list(range(3 * forked.MIN_ITEMS))
+
+    def first(x):
+        time.sleep(0.01)  # long enough for the forked process to take some
+        return (x * x, os.getpid())
+
+    def second(arg, i, r):  # each chosen item once, by the process that computed it
+        (tmp_path / f"{i}").write_text(f"{arg} {r[0]} {r[1] == os.getpid()}")
+
+    got = _halves(first, items, second)
+    assert [g[0] for g in got] == [x * x for x in items]
+    assert len({pid for _, pid in got}) == 2  # both processes took items
+    written = {int(p.name): p.read_text() for p in tmp_path.iterdir()}
+    assert written == {i: f"arg {i * i} True" for i in items if i % 2}
+
+
+def test_halves_redo_here_what_a_failing_forked_process_left(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("CONVGRADE_JOBS", "2")
+    me = os.getpid()
+    items = list(range(3 * forked.MIN_ITEMS))
+
+    def fails_in_first(x):
+        if os.getpid() != me:
+            os._exit(3)  # the forked process dies while marking
+        return x + 1
+
+    def second(arg, i, r):
+        if os.getpid() != me:
+            raise RuntimeError("the forked process fails in the second step")
+        (tmp_path / f"{i}").write_text(str(r))
+
+    assert _halves(fails_in_first, items, second) == [x + 1 for x in items]
+    assert sorted(int(p.name) for p in tmp_path.iterdir()) == [i for i in items if i % 2]
+    for p in tmp_path.iterdir():
+        p.unlink()
+    assert _halves(lambda x: x + 1, items, second) == [x + 1 for x in items]
+    assert {int(p.name): int(p.read_text()) for p in tmp_path.iterdir()} == {
+        i: i + 1 for i in items if i % 2
+    }
