@@ -15,10 +15,12 @@ whether to fork at all follows :func:`exercises.parallel.jobs`.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import multiprocessing
 import os
 import pickle
+import select
 import struct
 import sys
 from collections.abc import Callable, Sequence
@@ -176,34 +178,64 @@ class Ahead:
         self.close()
 
 
-def _send(fd: int, value: Any) -> None:
+_FRAME = struct.Struct("<q")  # an item's index (-1: the end), then its pickled result
+
+
+class _Frames:
+    """Reads the ``(index, result)`` frames a forked process streams, as they arrive."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buf, self.ended = fd, bytearray(), False
+        os.set_blocking(fd, False)
+
+    def poll(self, into: dict[int, Any], wait: bool = False) -> None:
+        """Add the complete frames that have arrived to ``into``; with ``wait``, until the end
+        (``EOFError`` where the writer went away before it)."""
+        while not self.ended:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                if not wait:
+                    return
+                select.select([self.fd], [], [])
+                continue
+            if not chunk:
+                raise EOFError("the forked process went away")
+            self.buf += chunk
+            self._parse(into)
+
+    def _parse(self, into: dict[int, Any]) -> None:
+        head = _FRAME.size + 8
+        while len(self.buf) >= head:
+            i, size = struct.unpack_from("<qQ", self.buf)
+            if len(self.buf) < head + size:
+                return
+            if i < 0:
+                self.ended = True
+            else:
+                into[i] = pickle.loads(memoryview(self.buf)[head : head + size])
+            del self.buf[: head + size]
+
+
+def _frame(i: int, value: Any = None) -> bytes:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    with os.fdopen(fd, "wb") as pipe:
-        pipe.write(struct.pack("<Q", len(data)) + data)
-
-
-def _receive(fd: int) -> Any:
-    """One value :func:`_send` wrote; ``EOFError`` where the writer went away first."""
-    with os.fdopen(fd, "rb") as pipe:
-        size = pipe.read(8)
-        if len(size) < 8:
-            raise EOFError("the other process went away")
-        data = pipe.read(struct.unpack("<Q", size)[0])
-    return pickle.loads(data)
+    return struct.pack("<qQ", i, len(data)) + data
 
 
 class Halves:
-    """Two steps over ``items`` by this process and a forked one, each item's second step done
-    by the process that did its first: ``first(item)`` for every item (drawn from a shared
-    counter, as :func:`map_shared`), then, once this process has seen all first results and
-    chosen the items that go on, ``second(arg, i, first_result)`` for each chosen ``i``.
+    """Two steps over ``items`` by this process and a forked one: ``first(item)`` for every
+    item (drawn from a shared counter, as :func:`map_shared`; the forked process streams its
+    results here as it goes), then, once this process has seen all first results and chosen the
+    items that go on, ``second(arg, i, first_result)`` for each chosen ``i``: the forked process
+    on the items it did first, from its own results, this process on its own and then on the
+    forked process's last ones, from their copies (each item once, claimed in shared memory).
 
-    What the second step reads is then the forked process's own memory: objects shared with a
-    forked process cost a copy-on-write fault for every page either process writes a reference
-    count on, which is what a second fork for the second step spent most of its time on.
-    Whatever the forked process does not deliver (it failed, or was not started: :func:`usable`)
-    is done here. ``first`` and ``second`` must not raise, and must not depend on which process
-    runs them. Use as a context manager: leaving it stops a forked process still running."""
+    Why not a second fork: objects shared with a forked process cost a copy-on-write fault for
+    every page either process writes a reference count on (20-35 us each on a virtual machine),
+    and a second step reads every first result. Whatever the forked process does not deliver
+    (it failed, or was not started: :func:`usable`) is done here. ``first`` and ``second`` must
+    not raise, and must not depend on which process runs them. Use as a context manager:
+    leaving it stops a forked process still running."""
 
     def __init__(
         self,
@@ -213,86 +245,106 @@ class Halves:
     ) -> None:
         self._first, self._items, self._second = first, items, second
         self._results: dict[int, Any] = {}
-        self._theirs: set[int] = set()  # the items whose second step the forked process does
+        self._theirs: set[int] = set()  # the items the forked process did first
         self._job: parallel.Forked | None = None
-        self._from_child = self._to_child = -1
+        self._frames: _Frames | None = None
+        self._to_child = -1
         if not usable(len(items)):
             return
-        counter = Counter(shared=True)
-        up_read, up_write = os.pipe()  # the forked process's first results
+        self._counter = Counter(shared=True)
+        self._claimed = multiprocessing.get_context("fork").Array("b", len(items))
+        up_read, up_write = os.pipe()  # the forked process's first results, item by item
         down_read, down_write = os.pipe()  # this process's choice, for the second step
+        with contextlib.suppress(OSError):  # room for many results: the writer rarely waits
+            fcntl.fcntl(up_write, fcntl.F_SETPIPE_SZ, 1 << 20)
 
         def forked_part() -> int:
             os.close(up_read)
             os.close(down_write)
-            own = self._take(counter)
-            _send(up_write, own)
-            arg, chosen = _receive(down_read)
+            own: dict[int, Any] = {}
+            with os.fdopen(up_write, "wb", buffering=0) as up:
+                while (i := self._counter.take()) < len(items):
+                    own[i] = first(items[i])
+                    up.write(_frame(i, own[i]))
+                up.write(_frame(-1))
+            with os.fdopen(down_read, "rb") as down:
+                arg, chosen = pickle.load(down)
             for i in sorted(chosen & own.keys()):
-                second(arg, i, own[i])
+                if self._claim(i):
+                    second(arg, i, own[i])
             return len(own)
 
         self._job = parallel.fork(forked_part)
         os.close(up_write)
         os.close(down_read)
-        self._from_child, self._to_child = up_read, down_write
-        self._counter = counter
+        self._frames, self._to_child = _Frames(up_read), down_write
 
-    def _take(self, counter: Counter) -> dict[int, Any]:
-        done = {}
-        while (i := counter.take()) < len(self._items):
-            done[i] = self._first(self._items[i])
-        return done
+    def _claim(self, i: int) -> bool:
+        with self._claimed.get_lock():
+            if self._claimed[i]:
+                return False
+            self._claimed[i] = 1
+            return True
 
     def first_results(self) -> list[Any]:
         """``first(item)`` for every item, in order."""
-        if self._job is None:
+        if self._job is None or self._frames is None:
             self._results = {i: self._first(x) for i, x in enumerate(self._items)}
             return list(self._results.values())
-        self._results = self._take(self._counter)
-        fd, self._from_child = self._from_child, -1
+        theirs: dict[int, Any] = {}
+        while (i := self._counter.take()) < len(self._items):
+            self._results[i] = self._first(self._items[i])
+            self._frames.poll(theirs)  # read as they come: less to read at the end
         try:
-            theirs = _receive(fd)
-        except Exception:  # the forked process failed: its items are done here
+            self._frames.poll(theirs, wait=True)
+        except Exception:  # the forked process failed: what it did not send is done here
             self.close()
-            theirs = {}
+        self._close_frames()
         self._theirs = set(theirs)
         self._results.update(theirs)
-        return [
-            self._results[i] if i in self._results else self._first(x)
-            for i, x in enumerate(self._items)
-        ]
+        for i, x in enumerate(self._items):
+            if i not in self._results:
+                self._results[i] = self._first(x)
+        return [self._results[i] for i in range(len(self._items))]
 
     def second_steps(self, arg: Any, chosen: set[int], alongside: Callable[[], None]) -> None:
-        """``second(arg, i, ...)`` for every ``i`` in ``chosen`` (after :meth:`first_results`),
-        this process's share here while the forked process does its own; ``alongside()`` runs
-        here first."""
-        mine = set(chosen)
+        """``second(arg, i, ...)`` for every ``i`` in ``chosen`` (after :meth:`first_results`);
+        ``alongside()`` runs here first, while the forked process starts on its own items."""
+        chosen = set(chosen)
+        theirs = chosen & self._theirs if self._job is not None else set()
         if self._job is not None:
             fd, self._to_child = self._to_child, -1
             try:
-                _send(fd, (arg, set(chosen)))
-                mine -= self._theirs
+                with os.fdopen(fd, "wb") as down:
+                    pickle.dump((arg, chosen), down, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # the forked process is gone: everything here
                 self.close()
+                theirs = set()
         alongside()
-        for i in sorted(mine):
+        for i in sorted(chosen - theirs):
             self._second(arg, i, self._results[i])
+        for i in sorted(theirs, reverse=True):  # the forked process's last ones, unless taken
+            if self._claim(i):
+                self._second(arg, i, self._results[i])
         job, self._job = self._job, None
         if job is not None:
             try:
                 job.result()
             except Exception:  # reported by the child (or it died): its share is redone here
-                for i in sorted(set(chosen) & self._theirs):
+                for i in sorted(theirs):
                     self._second(arg, i, self._results[i])
+
+    def _close_frames(self) -> None:
+        if self._frames is not None:
+            os.close(self._frames.fd)
+            self._frames = None
 
     def close(self) -> None:
         """Stop the forked process if it is still there."""
-        for name in ("_from_child", "_to_child"):
-            fd = getattr(self, name)
-            if fd >= 0:
-                os.close(fd)
-                setattr(self, name, -1)
+        self._close_frames()
+        if self._to_child >= 0:
+            os.close(self._to_child)
+            self._to_child = -1
         job, self._job = self._job, None
         if job is not None:
             job.kill()

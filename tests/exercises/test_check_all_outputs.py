@@ -227,7 +227,7 @@ def _halves(first, items, second):
     return got
 
 
-def test_halves_each_process_does_the_second_step_of_what_it_did_first(tmp_path, monkeypatch):
+def test_halves_do_each_step_of_each_item_once_in_either_process(tmp_path, monkeypatch):
     import os
     import time
 
@@ -238,14 +238,19 @@ def test_halves_each_process_does_the_second_step_of_what_it_did_first(tmp_path,
         time.sleep(0.01)  # long enough for the forked process to take some
         return (x * x, os.getpid())
 
-    def second(arg, i, r):  # each chosen item once, by the process that computed it
-        (tmp_path / f"{i}").write_text(f"{arg} {r[0]} {r[1] == os.getpid()}")
+    def second(arg, i, r):  # "x": a second time raises (and so fails the test)
+        time.sleep(0.01)
+        with open(tmp_path / f"{i}", "x") as f:
+            f.write(f"{arg} {r[0]} {os.getpid()}")
 
     got = _halves(first, items, second)
     assert [g[0] for g in got] == [x * x for x in items]
     assert len({pid for _, pid in got}) == 2  # both processes took items
-    written = {int(p.name): p.read_text() for p in tmp_path.iterdir()}
-    assert written == {i: f"arg {i * i} True" for i in items if i % 2}
+    written = {int(p.name): p.read_text().split() for p in tmp_path.iterdir()}
+    assert {i: w[:2] for i, w in written.items()} == {
+        i: ["arg", str(i * i)] for i in items if i % 2
+    }
+    assert len({w[2] for w in written.values()}) == 2  # both did second steps
 
 
 def test_halves_redo_here_what_a_failing_forked_process_left(tmp_path, monkeypatch):
