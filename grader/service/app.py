@@ -24,7 +24,15 @@ from convgrade.grader.batch import gradebook_of
 from convgrade.grader.service import auth, queue
 from convgrade.grader.service.course import Course
 from convgrade.grader.service.grading import Dispatcher
-from convgrade.grader.service.store import DONE, QUEUED, Store, Submission, User, utcnow
+from convgrade.grader.service.store import (
+    DONE,
+    QUEUED,
+    GroupCommit,
+    Store,
+    Submission,
+    User,
+    utcnow,
+)
 from convgrade.grader.service.views import progress_line, to_result
 from convgrade.templates import TEMPLATE_DIR
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -38,10 +46,13 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+#: what a signed-in user is read as (a detached copy, shared by requests)
+USER_COLUMNS = (User.id, User.name, User.email, User.role, User.token_hash)
 COOKIE = "convgrade_token"
 SUFFIXES = (".py", ".ipynb")
 #: result fields withheld while an assignment hides scores before its deadline.
@@ -105,6 +116,8 @@ def create_app(
 
     #: token hash -> (when looked up, the user): a signed-in token skips the database
     signed_in: dict[str, tuple[float, User]] = {}
+    #: uploads of the same moment are queued in one transaction
+    uploads = GroupCommit(store)
 
     def cached_user(request: Request, token: str | None) -> User | None:
         """The token's user if it was looked up in the last TOKEN_CACHE_S seconds (the rate
@@ -118,29 +131,31 @@ def create_app(
             return hit[1]
         return None
 
-    def lookup(request: Request, token: str | None, s: Session | None = None) -> User | None:
-        """The token's user (in session ``s`` when given, saving a session per request)."""
+    def lookup(
+        request: Request, token: str | None, db: Session | Connection | None = None
+    ) -> User | None:
+        """The token's user (read through ``db`` when given, saving a session per request): a
+        detached copy, shared by requests."""
         user = cached_user(request, token)
         if user is not None or not token:
             return user
         digest = auth.hash_token(token)
-        query = select(User).where(User.token_hash == digest)
-        if s is None:
-            with store.read() as s:
-                user = s.scalar(query)
+        query = select(*USER_COLUMNS).where(User.token_hash == digest)
+        if db is None:
+            with store.engine.connect() as conn:
+                row = conn.execute(query).first()
         else:
-            user = s.scalar(query)
-        if user is None:
+            row = db.execute(query).first()
+        if row is None:
             limiter.failed(client_key(request))
             return None
-        if user in s:  # shared by requests: a rollback of this session must not expire it
-            s.expunge(user)
+        user = User(**row._mapping)
         if len(signed_in) > STATUS_CACHE_MAX:
             signed_in.clear()
         signed_in[digest] = (time.monotonic(), user)
         return user
 
-    def user_of(request: Request, s: Session | None = None) -> User:
+    def user_of(request: Request, s: Session | Connection | None = None) -> User:
         user = lookup(request, token_of(request), s)
         if user is None:
             raise _error(401, "sign in with your personal token")
@@ -212,36 +227,47 @@ def create_app(
         or the request: a token not signed in lately is then looked up in the upload's own
         transaction (one database session per upload, not two)."""
         user = who if isinstance(who, User) else cached_user(who, token_of(who))
+        ca = original = suffix = now = None
         if user is not None:
             ca, original, suffix, now = check_upload(assignment, upload, data)
-        with store.write() as s:
-            try:
-                with s.begin():
-                    if user is None:  # who is asking comes first (401 before 400 or 415)
-                        user = user_of(who, s)
-                        ca, original, suffix, now = check_upload(assignment, upload, data)
-                    waiting, used = queue.standing(s, user.id, assignment, now - ca.window)
-                    if waiting:
-                        raise _error(409, "you already have a submission in the queue; wait for it")
-                    if used >= ca.max_submissions:
-                        raise _error(
-                            429,
-                            f"submission limit reached: {ca.max_submissions} per "
-                            f"{_duration(ca.window)} for {assignment}",
-                        )
-                    sub = Submission(
-                        user_id=user.id, assignment=assignment, original_name=original,
-                        suffix=suffix, content=data, created_at=now, status=QUEUED,
-                        regrade=False, attempt=0, late_days=ca.late_days(now),
-                        penalty=ca.penalty(now),
-                    )  # fmt: skip
-                    s.add(sub)
-                    s.flush()
-                    sub_id, pos = sub.id, queue.position(s, sub)
-            except IntegrityError:
+
+        def queue_it(conn: Connection) -> tuple[int, int]:
+            nonlocal user, ca, original, suffix, now
+            if user is None:  # who is asking comes first (401 before 400 or 415)
+                user = user_of(who, conn)
+                ca, original, suffix, now = check_upload(assignment, upload, data)
+            waiting, used = queue.standing(conn, user.id, assignment, now - ca.window)
+            if waiting:
+                raise _error(409, "you already have a submission in the queue; wait for it")
+            if used >= ca.max_submissions:
                 raise _error(
-                    409, "you already have a submission in the queue; wait for it"
-                ) from None
+                    429,
+                    f"submission limit reached: {ca.max_submissions} per "
+                    f"{_duration(ca.window)} for {assignment}",
+                )
+            sub_id = conn.execute(
+                insert(Submission)
+                .values(
+                    user_id=user.id,
+                    assignment=assignment,
+                    original_name=original,
+                    suffix=suffix,
+                    content=data,
+                    created_at=now,
+                    status=QUEUED,
+                    regrade=False,
+                    attempt=0,
+                    late_days=ca.late_days(now),
+                    penalty=ca.penalty(now),
+                )  # fmt: skip
+                .returning(Submission.id)
+            ).scalar_one()
+            return sub_id, queue.place(conn, sub_id)
+
+        try:  # committed with the uploads of the same moment, in Core statements
+            sub_id, pos = uploads.run(queue_it)
+        except IntegrityError:
+            raise _error(409, "you already have a submission in the queue; wait for it") from None
         store.changes.job(sub_id)
         dispatcher.wake()
         return sub_id, pos
@@ -330,9 +356,20 @@ def create_app(
         since = store.changes.stamp(sub_id)  # before reading: a later change wakes the stream
 
         def first() -> tuple[User, tuple[list[str], bool]]:  # who, whose, and the first read
-            with store.read() as s:
-                user = user_of(request, s)
-                own(user, sub_id, s)
+            with store.engine.connect() as conn:  # the common case in Core statements: a
+                user = user_of(request, conn)  # job waiting for its first turn
+                row = conn.execute(
+                    select(Submission.user_id, Submission.status, Submission.attempt).where(
+                        Submission.id == sub_id
+                    )
+                ).first()
+                if row is None or (row.user_id != user.id and user.role != "instructor"):
+                    raise _error(404, f"no submission {sub_id}")
+                if row.status == QUEUED and not row.attempt:  # as poll() answers it
+                    state["seen"] = (QUEUED, queue.place(conn, sub_id))
+                    chunk = _sse("status", {"status": QUEUED, "position": state["seen"][1]})
+                    return user, ([chunk], False)
+            with store.read() as s:  # its owner checked above
                 return user, poll(sub_id, user, state, s)
 
         user, (chunks, done) = await run_in_threadpool(first)

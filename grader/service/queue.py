@@ -25,6 +25,7 @@ from convgrade.grader.service.store import (
     utcnow,
 )
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
@@ -97,12 +98,15 @@ def requeue(s: Session, rows: list[Submission]) -> int:
     return n
 
 
-def position(s: Session, sub: Submission) -> int:
+def position(s: Session | Connection, sub: Submission) -> int:
     """1-based place in the queue (0 when running or done)."""
-    if sub.status != QUEUED:
-        return 0
-    ahead = s.scalar(
-        select(func.count()).where(Submission.status == QUEUED, Submission.id < sub.id)
+    return place(s, sub.id) if sub.status == QUEUED else 0
+
+
+def place(db: Session | Connection, sub_id: int) -> int:
+    """1-based place in the queue of the queued submission ``sub_id``."""
+    ahead = db.scalar(
+        select(func.count()).where(Submission.status == QUEUED, Submission.id < sub_id)
     )
     return int(ahead or 0) + 1
 
@@ -112,7 +116,9 @@ def counts(s: Session) -> dict[str, int]:
     return {QUEUED: 0, RUNNING: 0, DONE: 0, **{k: int(v) for k, v in rows}}
 
 
-def standing(s: Session, user_id: str, assignment: str, since: dt.datetime) -> tuple[bool, int]:
+def standing(
+    s: Session | Connection, user_id: str, assignment: str, since: dt.datetime
+) -> tuple[bool, int]:
     """(whether the student has a submission queued or running, how many they made for
     ``assignment`` since ``since``), in one query: what an upload is checked against."""
     row = s.execute(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any, TypeVar
 
 from convgrade.exercises.errors import ConvgradeError
 from convgrade.grader.service.changes import Changes
@@ -30,9 +31,11 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: submission states, in order: a row is queued, then running (claimed), then done.
@@ -174,7 +177,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.read = sessionmaker(engine, expire_on_commit=False)
-        self._write = sessionmaker(engine.execution_options(immediate=True), expire_on_commit=False)
+        self._write_engine = engine.execution_options(immediate=True)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
         self._writers = threading.RLock() if self.dialect == "sqlite" else None
         #: what this process changed (wakes event streams, invalidates cached views)
         self.changes = Changes()
@@ -185,9 +189,69 @@ class Store:
         with self._writers or nullcontext(), self._write() as session:
             yield session
 
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed on leaving (rolled back on an error):
+        SQL Core statements, for the upload's hot path, where an ORM session's own work was
+        most of the server's time in a burst of uploads."""
+        with self._writers or nullcontext(), self._write_engine.begin() as conn:
+            yield conn
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+
+class _Waiting:
+    """One caller's work in a :class:`GroupCommit`, and what it gave."""
+
+    def __init__(self, work: Callable[[Connection], Any]) -> None:
+        self.work, self.result, self.error, self.done = work, None, None, False
+
+
+class GroupCommit:
+    """Write transactions of callers arriving at the same moment committed as one (group
+    commit): the first caller to get the turn runs every waiting caller's ``work(conn)``, each
+    in a savepoint of one transaction (a failing one is rolled back alone and raised to its
+    caller), commits, and every caller returns after that commit. A burst of 50 uploads took the
+    database's writer lock 50 times, about 7 ms each with 50 threads sharing the interpreter."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._turn = threading.Lock()  # held by the caller running a group
+        self._queue = threading.Lock()  # guards the waiting list
+        self._waiting: list[_Waiting] = []
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` committed (with the other callers' waiting meanwhile); its result, or
+        its exception raised here."""
+        me = _Waiting(work)
+        with self._queue:
+            self._waiting.append(me)
+        with self._turn:
+            if not me.done:
+                with self._queue:
+                    group, self._waiting = self._waiting, []
+                self._commit(group)
+        if me.error is not None:
+            raise me.error
+        return me.result
+
+    def _commit(self, group: list[_Waiting]) -> None:
+        try:
+            with self._store.writing() as conn:
+                for w in group:
+                    try:
+                        with conn.begin_nested():
+                            w.result = w.work(conn)
+                    except Exception as exc:
+                        w.error = exc
+        except Exception as exc:  # the commit failed: nothing of the group was written
+            for w in group:
+                w.result, w.error = None, w.error or exc
+        finally:
+            for w in group:
+                w.done = True
 
 
 def open_store(url: str) -> Store:

@@ -172,3 +172,47 @@ def test_warm_up_prepares_every_assignments_data_before_the_first_upload(tmp_pat
 
     monkeypatch.setattr(submit, "prepare", unavailable)
     assert warm_up(course) == ["digits-cnn: no data set here"]
+
+
+def test_writes_of_the_same_moment_commit_as_one_and_a_failing_one_alone(db_url):
+    from convgrade.grader.service.store import GroupCommit
+
+    store = open_store(db_url)
+    group = GroupCommit(store)
+    commits = []
+    writing = store.writing
+
+    def counted():
+        commits.append(1)
+        return writing()
+
+    store.writing = counted
+    n = 24
+    start = threading.Barrier(n)
+    got: dict[int, object] = {}
+
+    def add(i: int):
+        def work(conn):
+            time.sleep(0.005)  # the others arrive meanwhile
+            conn.execute(User.__table__.insert().values(id=f"u{i % (n - 1)}", role="student"))
+            return i
+
+        start.wait()
+        try:
+            got[i] = group.run(work)
+        except Exception as exc:  # u0 twice: one of them is refused, alone
+            got[i] = type(exc).__name__
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    refused = [i for i, v in got.items() if v == "IntegrityError"]
+    assert len(refused) == 1 and refused[0] in (0, n - 1)
+    assert sorted(v for v in got.values() if isinstance(v, int)) == sorted(
+        set(range(n)) - set(refused)
+    )
+    with store.read() as s:
+        assert s.scalar(text("SELECT count(*) FROM users")) == n - 1
+    assert len(commits) < n / 2  # grouped: far fewer transactions than writes
