@@ -356,8 +356,8 @@ def create_app(
         since = store.changes.stamp(sub_id)  # before reading: a later change wakes the stream
 
         def first() -> tuple[User, tuple[list[str], bool]]:  # who, whose, and the first read
-            with store.engine.connect() as conn:  # the common case in Core statements: a
-                user = user_of(request, conn)  # job waiting for its first turn
+            with store.engine.connect() as conn:
+                user = user_of(request, conn)
                 row = conn.execute(
                     select(Submission.user_id, Submission.status, Submission.attempt).where(
                         Submission.id == sub_id
@@ -365,10 +365,8 @@ def create_app(
                 ).first()
                 if row is None or (row.user_id != user.id and user.role != "instructor"):
                     raise _error(404, f"no submission {sub_id}")
-                if row.status == QUEUED and not row.attempt:  # as poll() answers it
-                    state["seen"] = (QUEUED, queue.place(conn, sub_id))
-                    chunk = _sse("status", {"status": QUEUED, "position": state["seen"][1]})
-                    return user, ([chunk], False)
+                if row.status == QUEUED and not row.attempt:
+                    return user, (waiting(conn, sub_id, state), False)
             with store.read() as s:  # its owner checked above
                 return user, poll(sub_id, user, state, s)
 
@@ -404,6 +402,12 @@ def create_app(
     ) -> tuple[list[str], bool]:
         """New SSE chunks of a submission since ``state``; True when it is graded."""
         if s is None:
+            with store.engine.connect() as conn:  # the common case: waiting for its first turn
+                row = conn.execute(
+                    select(Submission.status, Submission.attempt).where(Submission.id == sub_id)
+                ).first()
+                if row is not None and row.status == QUEUED and not row.attempt:
+                    return waiting(conn, sub_id, state), False
             with store.read() as s:
                 return poll(sub_id, user, state, s)
         out = []
@@ -422,6 +426,15 @@ def create_app(
             out.append(_sse("result", view(s, sub, user, full=True)))
             return out, True
         return out, False
+
+    def waiting(conn: Connection, sub_id: int, state: dict[str, Any]) -> list[str]:
+        """What :func:`poll` sends for a job queued and never claimed (its place, when it
+        moved), in SQL Core statements: every open stream reads this when the queue moves."""
+        now = (QUEUED, queue.place(conn, sub_id))
+        if now == state["seen"]:
+            return []
+        state["seen"] = now
+        return [_sse("status", {"status": QUEUED, "position": now[1]})]
 
     def view(s, sub: Submission, user: User, full: bool = False) -> dict[str, Any]:
         """What the asker may see of a submission (scores hidden before the deadline if so set)."""
