@@ -1,7 +1,7 @@
 """The class report: score distribution, per-question means and the most common misconceptions
 per exercise kind, as one self-contained HTML page (charts are inline SVG from matplotlib).
 
-Importing matplotlib and drawing the first chart cost about a second; ``check-all`` has them done
+Importing matplotlib costs about half a second; ``check-all`` has it done, and the charts drawn,
 by a process forked at its start (:func:`charts_ahead`), while it reads the key and marks."""
 
 from __future__ import annotations
@@ -73,8 +73,11 @@ def chart_data(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _warm_up() -> None:
-    """Import matplotlib and draw a chart, so that fonts and caches are loaded."""
-    charts({"histogram": [0] * 10, "misconceptions": {"kind": [{"title": "x", "count": 1}]}})
+    """Import what :func:`charts` draws with (about half a CPU second; a first chart drawn
+    ahead as well saved the real ones only a tenth of what it cost)."""
+    import matplotlib.backends.backend_svg
+    import matplotlib.figure
+    import matplotlib.transforms  # noqa: F401
 
 
 def charts_ahead() -> forked.Ahead:
