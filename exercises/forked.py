@@ -111,7 +111,20 @@ def map_shared(func: Callable[[T], Any], items: Sequence[T]) -> list[Any]:
 _UNSET = object()
 
 
-class Ahead:
+class _Stoppable:
+    """A forked helper used as a context manager: leaving the block calls ``close()``."""
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Ahead(_Stoppable):
     """``func(arg)`` computed by a process forked before ``arg`` is known: it runs ``prepare()``
     at once (an import, on the other core while this process reads its input), then waits for
     :meth:`send`. :meth:`result` gives ``func(arg)``, computed here when no process was forked
@@ -171,12 +184,6 @@ class Ahead:
         if job is not None:
             job.kill()
 
-    def __enter__(self) -> Ahead:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 _FRAME = struct.Struct("<q")  # an item's index (-1: the end), then its pickled result
 
@@ -222,7 +229,7 @@ def _frame(i: int, value: Any = None) -> bytes:
     return struct.pack("<qQ", i, len(data)) + data
 
 
-class Halves:
+class Halves(_Stoppable):
     """Two steps over ``items`` by this process and a forked one: ``first(item)`` for every
     item (drawn from a shared counter, as :func:`map_shared`; the forked process streams its
     results here as it goes), then, once this process has seen all first results and chosen the
@@ -348,9 +355,3 @@ class Halves:
         job, self._job = self._job, None
         if job is not None:
             job.kill()
-
-    def __enter__(self) -> Halves:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
