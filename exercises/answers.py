@@ -222,40 +222,46 @@ def _scalar(kind: str, word: str, strings: bool) -> Any:
 
 def _bracketed(text: str, strings: bool) -> list:
     """Bracket notation: ``[[1, 2], [3, 4]]``, ``[1 2; 3 4]``, ``(4, 4)``, ``[1, 2] [3, 4]``."""
-    tokens = _tokenize(text)
-    pos = 0
+    items = _Brackets(text, strings).seq(None)
+    if len(items) == 1 and isinstance(items[0], list):
+        return items[0]
+    return items
 
-    def seq(close: str | None, depth: int = 0) -> list:
-        nonlocal pos
+
+class _Brackets:
+    """The tokens of one bracketed answer, read into nested lists (an object, not a closure
+    calling itself: such a closure is a reference cycle, and the tokens it holds stayed alive
+    until the next garbage collection: a class's marking left 128,000 objects to it)."""
+
+    def __init__(self, text: str, strings: bool) -> None:
+        self.text, self.strings = text, strings
+        self.tokens, self.pos = _tokenize(text), 0
+
+    def seq(self, close: str | None, depth: int = 0) -> list:
         if depth > MAX_DEPTH:
-            raise _fail(text, "brackets nested too deeply")
-        rows: list[list] = [[]]
-        while pos < len(tokens):
-            kind, tok = tokens[pos]
-            pos += 1
+            raise _fail(self.text, "brackets nested too deeply")
+        tokens, rows = self.tokens, [[]]
+        while self.pos < len(tokens):
+            kind, tok = tokens[self.pos]
+            self.pos += 1
             if kind == "punct" and tok in _OPEN:
-                rows[-1].append(seq(_OPEN[tok], depth + 1))
+                rows[-1].append(self.seq(_OPEN[tok], depth + 1))
             elif kind == "punct" and tok in ")]}":
                 if tok != close:
-                    raise _fail(text, f"unbalanced {tok!r}")
+                    raise _fail(self.text, f"unbalanced {tok!r}")
                 break
             elif kind == "punct" and tok == ";":
                 rows.append([])
             elif kind == "punct" and tok == ",":
                 continue
             else:
-                rows[-1].append(_scalar(kind, tok, strings))
+                rows[-1].append(_scalar(kind, tok, self.strings))
         else:
             if close is not None:
-                raise _fail(text, f"missing {close!r}")
+                raise _fail(self.text, f"missing {close!r}")
         if len(rows) > 1:
             rows = [r for r in rows if r] or [[]]
         return rows if len(rows) > 1 else rows[0]
-
-    items = seq(None)
-    if len(items) == 1 and isinstance(items[0], list):
-        return items[0]
-    return items
 
 
 _TABLE_RULE = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$")

@@ -56,13 +56,13 @@ def render_student(
     if fmt not in FEEDBACK_FORMATS:
         raise ValueError(f"unknown feedback format {fmt!r}")
     exercises = exercises or {}
-    if fmt == "text":
-        blocks = [
-            render_question(q, exercises.get(q.id), solution=solution, show_key=show_key)
-            for q in result.questions
-        ]
+    if fmt == "text":  # one template with a macro per question: a render each cost more
         tpl = environment("text").get_template("feedback/student.txt.j2")
-        return _tidy(tpl.render(r=result, blocks=blocks))
+        text = tpl.render(
+            r=result, exercises=exercises, f=macros("text"), solution=solution,
+            show_key=show_key, block=_block, tidy=_tidy,
+        )  # fmt: skip
+        return _tidy(text)
     tpl = environment("html").get_template("feedback/student.html.j2")
     return tpl.render(
         r=result, exercises=exercises, f=macros("html"), solution=solution, show_key=show_key

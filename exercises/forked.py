@@ -185,7 +185,8 @@ class Ahead(_Stoppable):
             job.kill()
 
 
-_FRAME = struct.Struct("<q")  # an item's index (-1: the end), then its pickled result
+#: a frame's head: the item's index (-1: the end) and the length of its pickled result
+_FRAME = struct.Struct("<qQ")
 
 
 class _Frames:
@@ -212,9 +213,9 @@ class _Frames:
             self._parse(into)
 
     def _parse(self, into: dict[int, Any]) -> None:
-        head = _FRAME.size + 8
+        head = _FRAME.size
         while len(self.buf) >= head:
-            i, size = struct.unpack_from("<qQ", self.buf)
+            i, size = _FRAME.unpack_from(self.buf)
             if len(self.buf) < head + size:
                 return
             if i < 0:
@@ -226,7 +227,7 @@ class _Frames:
 
 def _frame(i: int, value: Any = None) -> bytes:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return struct.pack("<qQ", i, len(data)) + data
+    return _FRAME.pack(i, len(data)) + data
 
 
 class Halves(_Stoppable):
