@@ -24,7 +24,7 @@ from convgrade.grader.service.store import (
     Submission,
     utcnow,
 )
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -103,11 +103,23 @@ def position(s: Session | Connection, sub: Submission) -> int:
     return place(s, sub.id) if sub.status == QUEUED else 0
 
 
+#: the statements of every upload, built once: SQLAlchemy then skips building them and
+#: computing their cache keys (memoized on the statement) on each upload of a burst
+_PLACE = select(func.count()).where(
+    Submission.status == QUEUED, Submission.id < bindparam("sub_id")
+)
+_STANDING = select(
+    func.count().filter(Submission.status.in_(ACTIVE), ~Submission.regrade),
+    func.count().filter(
+        Submission.assignment == bindparam("assignment"),
+        Submission.created_at >= bindparam("since"),
+    ),
+).where(Submission.user_id == bindparam("user_id"))
+
+
 def place(db: Session | Connection, sub_id: int) -> int:
     """1-based place in the queue of the queued submission ``sub_id``."""
-    ahead = db.scalar(
-        select(func.count()).where(Submission.status == QUEUED, Submission.id < sub_id)
-    )
+    ahead = db.scalar(_PLACE, {"sub_id": sub_id})
     return int(ahead or 0) + 1
 
 
@@ -121,14 +133,7 @@ def standing(
 ) -> tuple[bool, int]:
     """(whether the student has a submission queued or running, how many they made for
     ``assignment`` since ``since``), in one query: what an upload is checked against."""
-    row = s.execute(
-        select(
-            func.count().filter(Submission.status.in_(ACTIVE), ~Submission.regrade),
-            func.count().filter(
-                Submission.assignment == assignment, Submission.created_at >= since
-            ),
-        ).where(Submission.user_id == user_id)
-    ).one()
+    row = s.execute(_STANDING, {"user_id": user_id, "assignment": assignment, "since": since}).one()
     return bool(row[0]), int(row[1] or 0)
 
 
