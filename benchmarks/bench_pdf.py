@@ -1,6 +1,7 @@
 """PDF handouts and keys of a 20-question set for 300 students: Typst, and the old WeasyPrint path.
 
     python benchmarks/bench_pdf.py [--students 300] [--questions 20] [--weasyprint 40]
+    python benchmarks/bench_pdf.py --students 20 --source handout.typ   # the source, to profile
 
 Assembles the set of ``bench_build.py`` once, then times, for the same papers: rendering the Typst
 source and compiling it into ``handout.pdf`` (one document, compiled once), the marking key
@@ -104,6 +105,9 @@ def main() -> None:
     ap.add_argument("--students", type=int, default=300)
     ap.add_argument("--questions", type=int, default=20)
     ap.add_argument("--weasyprint", type=int, default=0, metavar="N", help="papers (0: skip)")
+    ap.add_argument(
+        "--source", type=Path, metavar="FILE", help="write the handout's Typst source and stop"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as d:
         spec_path, roster_path = write_inputs(Path(d), args.students, args.questions)
@@ -115,6 +119,9 @@ def main() -> None:
     )
     rows = []
     bodies, t_render = timed(lambda: typst_papers(ps))  # as grade build renders them
+    if args.source:  # for profiling the compiler alone (valgrind --tool=callgrind ...)
+        args.source.write_text(typst_doc(spec.title, bodies), encoding="utf-8")
+        return
     data, t_compile = timed(lambda: compile_typst(typst_doc(spec.title, bodies)))
     n = pages(data)
     rows.append(("Typst handout: render source", args.students, None, t_render))
