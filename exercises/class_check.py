@@ -327,10 +327,10 @@ def _feedback_alongside(c: ClassResult, hide_answers: bool):
     return write
 
 
-def _write_report(c: ClassResult, tmp: Path, drawn: forked.Ahead | None) -> None:
+def _write_report(c: ClassResult, tmp: Path, drawn: forked.Ahead, summary: dict) -> None:
     from .class_report import render_report
 
-    (tmp / "report.html").write_text(render_report(c, drawn), encoding="utf-8")
+    (tmp / "report.html").write_text(render_report(c, drawn, summary), encoding="utf-8")
 
 
 def _write_results(c: ClassResult, tmp: Path) -> None:
@@ -370,13 +370,14 @@ def write_outputs(
     with contextlib.ExitStack() as stack:
         if drawn is None:
             drawn = stack.enter_context(class_report.charts_ahead())
-        drawn.send(class_report.chart_data(class_report.summarize(c)))
+        summary = class_report.summarize(c)  # once: the charts' data and the report's numbers
+        drawn.send(class_report.chart_data(summary))
         with old_objects_frozen():  # collections skip the key and results while rendering
             feedback = feedback or _feedback_alongside(c, hide_answers)
-            return _write_outputs(c, Path(out), drawn, feedback)
+            return _write_outputs(c, Path(out), drawn, summary, feedback)
 
 
-def _write_outputs(c: ClassResult, out: Path, drawn: forked.Ahead, feedback) -> Path:
+def _write_outputs(c: ClassResult, out: Path, drawn: forked.Ahead, summary: dict, feedback) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
         raise AnswerFileError(f"{out}: exists and is not a folder")
@@ -385,7 +386,7 @@ def _write_outputs(c: ClassResult, out: Path, drawn: forked.Ahead, feedback) -> 
         write_gradebook(gradebook(c), tmp)
         (tmp / "feedback").mkdir()
         feedback(tmp / "feedback", lambda: _write_results(c, tmp))
-        _write_report(c, tmp, drawn)  # its charts were drawn meanwhile
+        _write_report(c, tmp, drawn, summary)  # its charts were drawn meanwhile
         os.chmod(tmp, 0o755)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))

@@ -157,10 +157,13 @@ def _misconception_bars(found: dict[str, list[dict[str, Any]]], kinds: list[str]
     return fig
 
 
-def render_report(c: ClassResult, drawn: forked.Ahead | None = None) -> str:
+def render_report(
+    c: ClassResult, drawn: forked.Ahead | None = None, summary: dict[str, Any] | None = None
+) -> str:
     """The class report as a self-contained HTML page; its charts from ``drawn`` (sent this
-    class's :func:`chart_data`) where given."""
-    summary = summarize(c)
+    class's :func:`chart_data`) where given; ``summary``: :func:`summarize` of ``c`` where the
+    caller has it already."""
+    summary = summary or summarize(c)
     hist, bars = drawn.result() if drawn is not None else charts(summary)
     env = environment("html")
     from markupsafe import Markup
