@@ -209,6 +209,13 @@ class _Waiting:
         self.work, self.result, self.error, self.done = work, None, None, False
 
 
+def _not_written(exc: BaseException) -> Exception:
+    """What a caller of a group whose transaction did not commit is told."""
+    if isinstance(exc, Exception):
+        return exc
+    return RuntimeError(f"the upload was not stored: the transaction was interrupted ({exc!r})")
+
+
 class GroupCommit:
     """Write transactions of callers arriving at the same moment committed as one (group
     commit): the first caller to get the turn runs every waiting caller's ``work(conn)``, each
@@ -246,9 +253,11 @@ class GroupCommit:
                             w.result = w.work(conn)
                     except Exception as exc:
                         w.error = exc
-        except Exception as exc:  # the commit failed: nothing of the group was written
+        except BaseException as exc:  # the commit failed: nothing of the group was written
             for w in group:
-                w.result, w.error = None, w.error or exc
+                w.result, w.error = None, w.error or _not_written(exc)
+            if not isinstance(exc, Exception):
+                raise  # an interrupt: the waiting callers get an error, this one the interrupt
         finally:
             for w in group:
                 w.done = True
