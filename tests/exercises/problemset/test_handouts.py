@@ -303,3 +303,35 @@ def test_a_failed_background_compile_fails_the_build_and_writes_nothing(
     with pytest.raises(ConvgradeError, match="typesetting the PDF failed"):
         build(spec, out, roster=roster, formats="pdf,html,key")
     assert not out.exists() and not list(tmp_path.glob(".out.*"))
+
+
+def test_typst_answer_grids_one_per_channel_as_large_as_the_input(tmp_path, inputs):
+    """One channel: the tiled grid alone; several: one grid each, side by side in a layout grid."""
+    from convgrade.exercises.problemset.documents import answer_grid, paper_body
+
+    spec, roster = inputs()
+    spec.write_text(
+        SPEC.format(extra="") + '\n[[section]]\ntitle = "Channels"\nkind = "conv2d_multichannel"\n',
+        encoding="utf-8",
+    )
+    ps = build(spec, tmp_path / "out", roster=roster, formats="html").problemset
+    for paper in ps.papers:
+        body = paper_body(ps, paper, "typst")
+        questions = body.split("#question(")[1:]
+        for qid, text in zip(paper.order, questions):
+            ex = paper.exercises[qid]
+            big = [p for p in ex.parts if p.type in ("matrix", "tensor")]
+            if ps.question(qid).section.style == "multiple_choice" or not big:
+                continue
+            (part,) = big
+            rows, cols, chans = answer_grid(ex, part)
+            cell = f"#cggrid(width: {cols} * 1.05cm, height: {rows} * 0.9cm)"
+            assert text.count(cell) == chans, (qid, text)
+            assert ("#grid(columns:" in text) == (chans > 1)
+    assert any(
+        answer_grid(ex, p)[2] > 1
+        for paper in ps.papers
+        for ex in paper.exercises.values()
+        for p in ex.parts
+        if p.type == "tensor"
+    )
