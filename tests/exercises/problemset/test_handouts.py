@@ -318,6 +318,7 @@ def test_typst_answer_grids_one_per_channel_as_large_as_the_input(tmp_path, inpu
     for paper in ps.papers:
         body = paper_body(ps, paper, "typst")
         questions = body.split("#question(")[1:]
+        assert len(questions) == len(paper.order)
         for qid, text in zip(paper.order, questions):
             ex = paper.exercises[qid]
             big = [p for p in ex.parts if p.type in ("matrix", "tensor")]
